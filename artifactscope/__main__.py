@@ -1,0 +1,3 @@
+from artifactscope.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,305 @@
+"""The mixture of experts: one ArtifactExpert per class, and a gated combiner that gives the verdict.
+
+The combiner sees the experts' out-of-fold probabilities *and* the frame's content descriptors (the
+``gate`` feature block: how much legitimate regular structure, text, grids or foliage the frame has), so
+it learns how far to trust each expert on such content instead of taking a plain vote. It outputs a
+probability for ``clean`` and for every artifact; the frame's corruption score is ``1 - P(clean)``, its
+label the most probable artifact, and it is flagged when the score reaches that artifact's threshold.
+Thresholds are chosen on out-of-fold predictions, grouped by source when sources are given, so that they
+are set on frames of sources the experts were not trained on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from artifactscope.artifacts import ARTIFACT_NAMES, CLEAN
+from artifactscope.experts import ArtifactExpert, block_columns
+
+COMBINERS = ("hgb", "logreg")
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """Decisions for a batch of frames (plain arrays, one entry per frame)."""
+
+    labels: np.ndarray  # str: "clean" or the most likely artifact when flagged
+    best_artifact: np.ndarray  # str: the most likely artifact, flagged or not
+    corrupted: np.ndarray  # bool
+    score: np.ndarray  # float: P(corrupted) = 1 - P(clean)
+    proba: np.ndarray  # (n, n_classes) in ``classes_`` order
+
+
+class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
+    """Experts per artifact class plus a gated combiner.
+
+    Parameters
+    ----------
+    expert_params : mapping of str to dict, optional
+        Per-artifact overrides of :class:`ArtifactExpert` parameters, e.g. ``{"shader": {"blocks": ("hog",)}}``;
+        the key ``"*"`` applies to every expert.
+    combiner : {"hgb", "logreg"}
+        Model of the combiner over [expert probabilities, gate descriptors].
+    gate_blocks : tuple of str or None
+        Feature blocks the combiner sees besides the experts' outputs; None or () for none.
+    cv : int
+        Folds for the out-of-fold expert outputs that train the combiner and set thresholds.
+    target_fpr : float
+        False-positive rate on clean frames that the thresholds aim for (on out-of-fold predictions).
+    min_threshold : float
+        Lowest threshold any class may get.
+    random_state : int or None
+
+    Attributes
+    ----------
+    classes_ : ndarray of str
+        ``clean`` first, then the artifacts present in the training labels.
+    artifacts_ : list of str
+    experts_ : dict of str to ArtifactExpert
+    combiner_ : estimator
+    thresholds_ : dict of str to float
+    oof_metrics_ : dict
+        Out-of-fold figures measured while fitting (binary accuracy, fpr, ...).
+    """
+
+    def __init__(
+        self,
+        expert_params: Mapping[str, dict] | None = None,
+        combiner: str = "hgb",
+        gate_blocks: tuple[str, ...] | None = ("gate",),
+        cv: int = 3,
+        target_fpr: float = 0.02,
+        min_threshold: float = 0.5,
+        random_state: int | None = 0,
+    ):
+        self.expert_params = expert_params
+        self.combiner = combiner
+        self.gate_blocks = gate_blocks
+        self.cv = cv
+        self.target_fpr = target_fpr
+        self.min_threshold = min_threshold
+        self.random_state = random_state
+
+    # -- construction ---------------------------------------------------------------------------------
+    def _make_expert(self, artifact: str) -> ArtifactExpert:
+        params = dict((self.expert_params or {}).get("*", {}))
+        params.update((self.expert_params or {}).get(artifact, {}))
+        params.setdefault("random_state", self.random_state)
+        return ArtifactExpert(artifact=artifact, **params)
+
+    def _make_combiner(self):
+        if self.combiner == "hgb":
+            return HistGradientBoostingClassifier(
+                max_iter=150, learning_rate=0.1, max_leaf_nodes=15, l2_regularization=1.0,
+                early_stopping=False, random_state=self.random_state,
+            )
+        if self.combiner == "logreg":
+            return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+        raise ValueError(f"combiner={self.combiner!r} is not supported; use one of {COMBINERS}")
+
+    def _splits(self, y: np.ndarray, groups: np.ndarray | None):
+        if groups is not None and len(np.unique(groups)) >= 2:
+            n = min(self.cv, len(np.unique(groups)))
+            return list(GroupKFold(n_splits=n).split(y, y, groups))
+        n = max(2, min(self.cv, int(np.min(np.unique(y, return_counts=True)[1]))))
+        return list(StratifiedKFold(n_splits=n, shuffle=True, random_state=self.random_state).split(y, y))
+
+    def _gate(self, X: np.ndarray) -> np.ndarray:
+        if not self.gate_blocks:
+            return np.empty((X.shape[0], 0))
+        return X[:, block_columns(self.gate_blocks, X.shape[1])]
+
+    # -- fitting --------------------------------------------------------------------------------------
+    def fit(self, X, y, groups=None, progress: Progress | None = None):
+        """Fit experts, combiner and thresholds.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Feature vectors from :func:`artifactscope.features.extract`.
+        y : array of str
+            ``clean`` or an artifact name per sample.
+        groups : array, optional
+            Source (game, engine) of each sample: out-of-fold predictions then never see their own source.
+        progress : callable(stage, done, total), optional
+
+        Returns
+        -------
+        self
+        """
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=4)
+        y = np.asarray(y).astype(str)
+        present = set(np.unique(y))
+        if CLEAN not in present:
+            raise ValueError(f"training labels contain no {CLEAN!r} samples; the combiner needs clean frames")
+        unknown = present - {CLEAN, *ARTIFACT_NAMES}
+        if unknown:
+            raise ValueError(f"unknown label(s) {sorted(unknown)}; expected {CLEAN!r} or one of {ARTIFACT_NAMES}")
+        self.artifacts_ = [a for a in ARTIFACT_NAMES if a in present]
+        if not self.artifacts_:
+            raise ValueError("training labels contain no artifact class; give corrupted samples too")
+        self.classes_ = np.array([CLEAN, *self.artifacts_])
+        groups = None if groups is None else np.asarray(groups)
+
+        splits = self._splits(y, groups)
+        total = len(self.artifacts_) * (len(splits) + 1) + len(splits) + 1
+        done = 0
+
+        def step(stage: str):
+            nonlocal done
+            done += 1
+            if progress is not None:
+                progress(stage, done, total)
+
+        # Out-of-fold expert outputs: the combiner must learn from outputs on frames the experts never saw.
+        oof = np.zeros((len(y), len(self.artifacts_)))
+        for train, test in splits:
+            for j, artifact in enumerate(self.artifacts_):
+                target = (y[train] == artifact).astype(int)
+                if target.min() == target.max():  # class absent from this fold's training part
+                    oof[test, j] = float(target[0])
+                else:
+                    oof[test, j] = self._make_expert(artifact).fit(X[train], target).predict_proba(X[test])[:, 1]
+                step(f"expert {artifact} (fold)")
+        self.experts_ = {}
+        for artifact in self.artifacts_:
+            self.experts_[artifact] = self._make_expert(artifact).fit(X, (y == artifact).astype(int))
+            step(f"expert {artifact}")
+
+        Z = np.hstack([_logit(oof), self._gate(X)])
+        # Out-of-fold combiner outputs set the thresholds on frames neither stage was trained on.
+        oof_proba = np.zeros((len(y), len(self.classes_)))
+        for train, test in splits:
+            comb = clone(self._make_combiner()).fit(Z[train], y[train])
+            oof_proba[test] = self._align(comb, comb.predict_proba(Z[test]))
+            step("combiner (fold)")
+        self.combiner_ = clone(self._make_combiner()).fit(Z, y)
+        step("combiner")
+
+        self.thresholds_ = self._choose_thresholds(oof_proba, y)
+        self.oof_metrics_ = binary_metrics(y, self.decide(oof_proba).labels)
+        return self
+
+    def _align(self, comb, proba: np.ndarray) -> np.ndarray:
+        """Columns of a combiner's predict_proba reordered to ``classes_`` (absent classes get 0)."""
+        out = np.zeros((proba.shape[0], len(self.classes_)))
+        index = {c: i for i, c in enumerate(self.classes_)}
+        for k, c in enumerate(comb.classes_):
+            out[:, index[str(c)]] = proba[:, k]
+        return out
+
+    def _choose_thresholds(self, proba: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        """Per-artifact thresholds meeting ``target_fpr`` on clean frames at the least cost in detections.
+
+        Start every class at ``min_threshold``; while too many clean frames are flagged, raise the threshold of
+        the class where removing the next false alarm loses the fewest correctly flagged frames.
+        """
+        thresholds = {a: float(self.min_threshold) for a in self.artifacts_}
+        score = 1.0 - proba[:, 0]
+        best = np.asarray(self.artifacts_)[np.argmax(proba[:, 1:], axis=1)]
+        clean = y == CLEAN
+        allowed = int(np.floor(self.target_fpr * clean.sum() + 1e-9))
+        for _ in range(clean.sum() + 1):
+            t = np.array([thresholds[a] for a in best])
+            false_alarm = clean & (score >= t)
+            if false_alarm.sum() <= allowed:
+                break
+            best_cost, choice = None, None
+            for a in self.artifacts_:
+                fa = false_alarm & (best == a)
+                if not fa.any():
+                    continue
+                new_t = float(np.nextafter(np.min(score[fa]), 1.0))
+                lost = int(np.sum(~clean & (best == a) & (score >= thresholds[a]) & (score < new_t)))
+                removed = int(np.sum(fa & (score < new_t)))
+                cost = lost / removed
+                if best_cost is None or cost < best_cost:
+                    best_cost, choice = cost, (a, new_t)
+            thresholds[choice[0]] = choice[1]
+        # Round up so that a rounded threshold still excludes the false alarm it was raised above.
+        return {a: float(np.ceil(v * 1e6) / 1e6) for a, v in thresholds.items()}
+
+    # -- prediction -----------------------------------------------------------------------------------
+    def expert_proba(self, X) -> np.ndarray:
+        """Each expert's probability of its artifact, shape (n_samples, n_artifacts)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return np.column_stack([self.experts_[a].predict_proba(X)[:, 1] for a in self.artifacts_])
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probability of ``clean`` and of each artifact, shape (n_samples, n_classes), ``classes_`` order."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        Z = np.hstack([_logit(self.expert_proba(X)), self._gate(X)])
+        return self._align(self.combiner_, self.combiner_.predict_proba(Z))
+
+    def decide(self, proba: np.ndarray, threshold: float | None = None) -> Verdicts:
+        """Turn class probabilities into verdicts.
+
+        Parameters
+        ----------
+        proba : array of shape (n, n_classes)
+            Output of :meth:`predict_proba`.
+        threshold : float, optional
+            One threshold for every class instead of the learned per-class ``thresholds_``.
+        """
+        check_is_fitted(self)
+        proba = np.asarray(proba, dtype=float)
+        score = 1.0 - proba[:, 0]
+        best = np.asarray(self.artifacts_)[np.argmax(proba[:, 1:], axis=1)]
+        if threshold is None:
+            t = np.array([self.thresholds_[a] for a in best])
+        else:
+            t = np.full(len(best), float(threshold))
+        corrupted = score >= t
+        labels = np.where(corrupted, best, CLEAN)
+        return Verdicts(labels=labels, best_artifact=best, corrupted=corrupted, score=score, proba=proba)
+
+    def predict(self, X) -> np.ndarray:
+        """``clean`` or the detected artifact for each sample, using the per-class thresholds."""
+        return self.decide(self.predict_proba(X)).labels
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    """Log-odds of expert probabilities: a linear combiner adds evidence in this space."""
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+def binary_metrics(y_true, y_pred) -> dict[str, float]:
+    """Binary (corrupted vs clean) and artifact-type figures for label arrays.
+
+    Returns
+    -------
+    dict
+        ``accuracy`` (binary), ``precision``, ``recall``, ``fpr`` (on clean frames), ``type_accuracy`` (share
+        of truly corrupted frames that were flagged with the right artifact), ``n``, ``n_clean``.
+    """
+    y_true = np.asarray(y_true).astype(str)
+    y_pred = np.asarray(y_pred).astype(str)
+    truth = y_true != CLEAN
+    flagged = y_pred != CLEAN
+    tp = int(np.sum(truth & flagged))
+    fp = int(np.sum(~truth & flagged))
+    fn = int(np.sum(truth & ~flagged))
+    n_clean = int(np.sum(~truth))
+    return {
+        "n": int(len(y_true)),
+        "n_clean": n_clean,
+        "accuracy": float(np.mean(truth == flagged)) if len(y_true) else float("nan"),
+        "precision": tp / (tp + fp) if tp + fp else float("nan"),
+        "recall": tp / (tp + fn) if tp + fn else float("nan"),
+        "fpr": fp / n_clean if n_clean else float("nan"),
+        "type_accuracy": float(np.mean(y_pred[truth] == y_true[truth])) if truth.any() else float("nan"),
+    }

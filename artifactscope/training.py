@@ -1,0 +1,363 @@
+"""Training data, fitting and evaluation.
+
+Two kinds of input folders:
+
+* **labelled** folders, ``DATA/<label>/...`` with ``label`` = ``clean`` or an artifact name (what
+  ``artifactscope synthesize`` writes, or frames sorted by a tester);
+* **clean-only** folders: frames of games with no artifacts. Every frame gives clean samples and, through
+  :mod:`artifactscope.synth`, corrupted ones. Each sub-folder is one *source* (game or engine); a folder
+  with no sub-folders is one source named after it.
+
+Features are computed in parallel and cached on disk (joblib.Memory keyed by file, size, mtime, seed and
+feature version), so retraining and leave-one-source-out evaluation do not recompute them.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from artifactscope import features, frames
+from artifactscope.artifacts import ARTIFACT_NAMES, CLEAN, LABELS
+from artifactscope.ensemble import ArtifactEnsemble, binary_metrics
+
+ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
+
+DEFAULT_CACHE = Path(os.environ.get("ARTIFACTSCOPE_CACHE", Path.home() / ".cache" / "artifactscope"))
+
+
+@dataclass
+class Dataset:
+    """Feature vectors with labels, sources and origin files (plain arrays)."""
+
+    X: np.ndarray  # (n, n_features) float32
+    y: np.ndarray  # (n,) str labels
+    groups: np.ndarray  # (n,) str source of each sample
+    origin: np.ndarray  # (n,) str path of the frame the sample was made from
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def subset(self, mask: np.ndarray) -> Dataset:
+        return Dataset(self.X[mask], self.y[mask], self.groups[mask], self.origin[mask])
+
+    @staticmethod
+    def concat(parts: Sequence[Dataset]) -> Dataset:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return Dataset(np.zeros((0, features.n_features()), np.float32), *(np.array([], dtype=str),) * 3)
+        return Dataset(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("X", "y", "groups", "origin")))
+
+    def summary(self) -> dict:
+        """Counts per label and per source (stored in model manifests)."""
+        labels, counts = np.unique(self.y, return_counts=True)
+        sources, scounts = np.unique(self.groups, return_counts=True)
+        return {
+            "samples": int(len(self.y)),
+            "by_label": {str(k): int(v) for k, v in zip(labels, counts)},
+            "by_source": {str(k): int(v) for k, v in zip(sources, scounts)},
+        }
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save as a plain ``.npz`` (no pickled objects)."""
+        np.savez_compressed(path, X=self.X, y=self.y.astype("U"), groups=self.groups.astype("U"),
+                            origin=self.origin.astype("U"))
+
+    @staticmethod
+    def load(path: str | os.PathLike) -> Dataset:
+        with np.load(path, allow_pickle=False) as z:
+            return Dataset(z["X"], z["y"], z["groups"], z["origin"])
+
+
+# -- discovering inputs ---------------------------------------------------------------------------------
+def is_labelled_folder(folder: str | os.PathLike) -> bool:
+    """True when `folder` has a sub-folder named ``clean`` or after an artifact."""
+    folder = Path(folder)
+    return folder.is_dir() and any((folder / label).is_dir() for label in LABELS)
+
+
+def _images(folder: Path) -> list[str]:
+    return sorted(
+        str(p) for p in folder.rglob("*")
+        if p.suffix.lower() in frames.IMAGE_EXTENSIONS and not p.name.endswith(".mask.png")
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def clean_sources(folder: str | os.PathLike) -> dict[str, list[str]]:
+    """Clean frames of a clean-only folder grouped by source (sub-folder, or the folder itself)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder")
+    subdirs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    out = {}
+    for sub in subdirs:
+        imgs = _images(sub)
+        if imgs:
+            out[sub.name] = imgs
+    top = sorted(str(p) for p in folder.iterdir()
+                 if p.is_file() and p.suffix.lower() in frames.IMAGE_EXTENSIONS)
+    if top:
+        out.setdefault(folder.name, [])
+        out[folder.name] = sorted(out[folder.name] + top)
+    if not out:
+        raise ValueError(f"{folder}: no images found (expected frames or one sub-folder per source)")
+    return out
+
+
+def labelled_items(folder: str | os.PathLike) -> list[tuple[str, str, str]]:
+    """(path, label, source) for a labelled folder; sources come from ``index.csv`` when present."""
+    folder = Path(folder)
+    index = folder / "index.csv"
+    source_of: dict[str, str] = {}
+    if index.is_file():
+        with open(index, newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                if row.get("path") and row.get("source"):
+                    source_of[str((folder / row["path"]).resolve())] = row["source"]
+    items = []
+    for label in LABELS:
+        sub = folder / label
+        if sub.is_dir():
+            for p in _images(sub):
+                items.append((p, label, source_of.get(str(Path(p).resolve()), folder.name)))
+    if not items:
+        raise ValueError(f"{folder}: no labelled images (expected {folder}/<clean|artifact>/*.png)")
+    return items
+
+
+# -- feature extraction workers (module-level so joblib can send them to processes and cache them) ------
+def _random_size(rng: np.random.Generator, w: int, h: int) -> tuple[int, int]:
+    """A random target size between 480p and 1440p keeping the aspect ratio (never upscaling tiny frames by >2x)."""
+    target_h = int(rng.choice([480, 540, 720, 900, 1080, 1440]))
+    target_h = min(target_h, 2 * h)
+    return max(16, int(round(w * target_h / h))), max(16, target_h)
+
+
+def _maybe_jpeg(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    import cv2
+
+    if rng.random() < 0.5:
+        return img
+    ok, buf = cv2.imencode(".jpg", img[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 96))])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1].copy()
+
+
+def synth_samples(path: str, other_path: str | None, labels: Sequence[str], n_clean: int, seed: int,
+                  rescale: bool = True) -> list[tuple[str, np.ndarray]]:
+    """Features of `n_clean` clean variants and one corrupted variant per label of the frame at `path`.
+
+    Clean variants get the same resizing and JPEG re-encoding as corrupted ones, so that the experts
+    cannot use re-encoding or scaling traces as a cue.
+    """
+    import cv2
+
+    from artifactscope import synth
+
+    rng = np.random.default_rng(seed)
+    base = frames.read_image(path)
+    other_base = frames.read_image(other_path) if other_path else None
+    out = []
+    for k in range(n_clean + len(labels)):
+        frame, other = base, other_base
+        if rescale and rng.random() < 0.6:
+            w, h = _random_size(rng, base.shape[1], base.shape[0])
+            frame = cv2.resize(base, (w, h), interpolation=cv2.INTER_AREA)
+            if other is not None:
+                other = cv2.resize(other, (w, h), interpolation=cv2.INTER_AREA)
+        if k < n_clean:
+            out.append((CLEAN, features.extract(_maybe_jpeg(frame, rng))))
+        else:
+            label = labels[k - n_clean]
+            corrupted, _mask = synth.corrupt(frame, label, rng, other=other)
+            out.append((label, features.extract(corrupted)))
+    return out
+
+
+def labelled_sample(path: str) -> np.ndarray:
+    """Features of one labelled image."""
+    return features.extract(frames.read_image(path))
+
+
+def _memory(cache_dir: str | os.PathLike | None):
+    from joblib import Memory
+
+    return Memory(None if cache_dir is None else str(cache_dir), verbose=0)
+
+
+def _file_key(path: str) -> tuple:
+    st = os.stat(path)
+    return (path, st.st_size, int(st.st_mtime_ns))
+
+
+def _cached_synth(key, other_key, labels, n_clean, seed, rescale, feature_version):
+    return synth_samples(key[0], other_key[0] if other_key else None, labels, n_clean, seed, rescale)
+
+
+def _cached_labelled(key, feature_version):
+    return labelled_sample(key[0])
+
+
+def build_synthetic(
+    sources: dict[str, list[str]],
+    *,
+    per_frame: int = 5,
+    n_clean: int = 2,
+    seed: int = 0,
+    jobs: int = 1,
+    cache_dir: str | os.PathLike | None = DEFAULT_CACHE,
+    progress: ProgressFn | None = None,
+    labels: Sequence[str] = ARTIFACT_NAMES,
+) -> Dataset:
+    """Clean and corrupted samples from clean frames grouped by source.
+
+    Every frame gives `n_clean` clean samples and `per_frame` corrupted ones; artifact labels cycle so that
+    classes stay balanced. Tearing and stuttering take their second frame from the next frame of the same
+    source (consecutive clip frames are named in order, so that is the next moment of the same scene).
+    """
+    from joblib import Parallel, delayed
+
+    cached = _memory(cache_dir).cache(_cached_synth)
+    tasks, meta = [], []
+    counter = 0
+    for source, paths in sorted(sources.items()):
+        for i, path in enumerate(paths):
+            chosen = [labels[(counter + j) % len(labels)] for j in range(per_frame)]
+            counter += per_frame
+            other = paths[(i + 1) % len(paths)] if len(paths) > 1 else None
+            frame_seed = int(np.random.SeedSequence([seed, counter]).generate_state(1)[0])
+            tasks.append(delayed(cached)(_file_key(path), _file_key(other) if other else None, tuple(chosen),
+                                         n_clean, frame_seed, True, features.FEATURE_VERSION))
+            meta.append((source, path))
+    rows_X, rows_y, rows_g, rows_o = [], [], [], []
+    results = Parallel(n_jobs=jobs, return_as="generator")(tasks)
+    for done, (samples, (source, path)) in enumerate(zip(results, meta), start=1):
+        for label, vec in samples:
+            rows_X.append(vec)
+            rows_y.append(label)
+            rows_g.append(source)
+            rows_o.append(path)
+        if progress is not None:
+            progress("features", done, len(tasks))
+    if not rows_X:
+        return Dataset.concat([])
+    return Dataset(np.vstack(rows_X).astype(np.float32), np.array(rows_y), np.array(rows_g), np.array(rows_o))
+
+
+def build_labelled(
+    folder: str | os.PathLike,
+    *,
+    jobs: int = 1,
+    cache_dir: str | os.PathLike | None = DEFAULT_CACHE,
+    progress: ProgressFn | None = None,
+) -> Dataset:
+    """Samples of a labelled folder (``DATA/<label>/...``)."""
+    from joblib import Parallel, delayed
+
+    items = labelled_items(folder)
+    cached = _memory(cache_dir).cache(_cached_labelled)
+    results = Parallel(n_jobs=jobs, return_as="generator")(
+        delayed(cached)(_file_key(p), features.FEATURE_VERSION) for p, _, _ in items)
+    X = []
+    for done, vec in enumerate(results, start=1):
+        X.append(vec)
+        if progress is not None:
+            progress("features", done, len(items))
+    return Dataset(np.vstack(X).astype(np.float32), np.array([i[1] for i in items]),
+                   np.array([i[2] for i in items]), np.array([i[0] for i in items]))
+
+
+def build_dataset(
+    folders: Sequence[str | os.PathLike],
+    *,
+    per_frame: int = 5,
+    n_clean: int = 2,
+    seed: int = 0,
+    jobs: int = 1,
+    cache_dir: str | os.PathLike | None = DEFAULT_CACHE,
+    progress: ProgressFn | None = None,
+) -> Dataset:
+    """One dataset from any mix of labelled and clean-only folders."""
+    parts = []
+    for folder in folders:
+        if is_labelled_folder(folder):
+            parts.append(build_labelled(folder, jobs=jobs, cache_dir=cache_dir, progress=progress))
+        else:
+            parts.append(build_synthetic(clean_sources(folder), per_frame=per_frame, n_clean=n_clean,
+                                         seed=seed, jobs=jobs, cache_dir=cache_dir, progress=progress))
+    return Dataset.concat(parts)
+
+
+# -- fitting and evaluation -----------------------------------------------------------------------------
+def split_by_source(ds: Dataset, holdout: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean train/test masks: whole sources are held out when there are several, else whole frames."""
+    rng = np.random.default_rng(seed)
+    sources = np.unique(ds.groups)
+    if len(sources) >= 3:
+        n_test = max(1, int(round(holdout * len(sources))))
+        test_sources = rng.choice(sources, size=n_test, replace=False)
+        test = np.isin(ds.groups, test_sources)
+    else:
+        # Split by origin frame so variants of one frame never sit on both sides.
+        origins = np.unique(ds.origin)
+        test_origins = rng.choice(origins, size=max(1, int(round(holdout * len(origins)))), replace=False)
+        test = np.isin(ds.origin, test_origins)
+    return ~test, test
+
+
+def evaluate_predictions(y_true, y_pred) -> dict:
+    """Binary figures, per-class recall and the confusion matrix (rows: truth, columns: prediction)."""
+    y_true = np.asarray(y_true).astype(str)
+    y_pred = np.asarray(y_pred).astype(str)
+    metrics = binary_metrics(y_true, y_pred)
+    present = [c for c in LABELS if c in set(y_true) | set(y_pred)]
+    index = {c: i for i, c in enumerate(present)}
+    confusion = np.zeros((len(present), len(present)), dtype=int)
+    for t, p in zip(y_true, y_pred):
+        confusion[index[t], index[p]] += 1
+    recall = {}
+    for c in present:
+        if c == CLEAN:
+            continue
+        truth = y_true == c
+        if truth.any():
+            recall[c] = float(np.mean(y_pred[truth] != CLEAN))  # flagged at all, whatever the type
+    metrics["class_recall"] = recall
+    metrics["confusion"] = {"labels": present, "matrix": confusion.tolist()}
+    return metrics
+
+
+def fit_ensemble(ds: Dataset, progress: ProgressFn | None = None, **params) -> ArtifactEnsemble:
+    """Fit an :class:`ArtifactEnsemble` on a dataset, grouping out-of-fold predictions by source."""
+    if len(ds) == 0:
+        raise ValueError("no training samples: give labelled folders or folders of clean frames")
+    return ArtifactEnsemble(**params).fit(ds.X, ds.y, groups=ds.groups, progress=progress)
+
+
+def format_metrics(metrics: dict, title: str = "") -> str:
+    """Metrics as readable text (for the CLI)."""
+    lines = [title] if title else []
+    keys = [("accuracy", "binary accuracy"), ("precision", "precision"), ("recall", "recall"),
+            ("fpr", "false-positive rate (clean)"), ("type_accuracy", "artifact-type accuracy")]
+    for key, name in keys:
+        v = metrics.get(key)
+        lines.append(f"  {name:<30} {v:.3f}" if isinstance(v, float) and np.isfinite(v) else f"  {name:<30} n/a")
+    lines.append(f"  {'samples (clean)':<30} {metrics.get('n')} ({metrics.get('n_clean')})")
+    if metrics.get("class_recall"):
+        lines.append("  recall per class:")
+        for c, v in metrics["class_recall"].items():
+            lines.append(f"    {c:<26} {v:.3f}")
+    conf = metrics.get("confusion")
+    if conf:
+        labels = conf["labels"]
+        short = [lab[:6] for lab in labels]
+        lines.append("  confusion (rows: truth, columns: verdict):")
+        lines.append("    " + " " * 18 + " ".join(f"{s:>6}" for s in short))
+        for lab, row in zip(labels, conf["matrix"]):
+            lines.append(f"    {lab:<18}" + " ".join(f"{v:>6d}" for v in row))
+    return "\n".join(lines)

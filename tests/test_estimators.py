@@ -1,0 +1,113 @@
+"""scikit-learn conventions and behaviour of ArtifactExpert and ArtifactEnsemble on synthetic features."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from artifactscope.artifacts import ARTIFACT_NAMES, CLEAN
+from artifactscope.ensemble import ArtifactEnsemble, binary_metrics
+from artifactscope.experts import ArtifactExpert
+
+
+def _expected_failures(estimator):
+    if estimator.model == "hgb":
+        # Gradient boosting bins features on a subsample, so weights are not exactly repetitions
+        # (scikit-learn's own HistGradientBoostingClassifier is marked the same way).
+        return {"check_sample_weight_equivalence_on_dense_data": "binning makes weights inexact"}
+    return {}
+
+
+@parametrize_with_checks(
+    [ArtifactExpert(model="logreg"), ArtifactExpert(model="hgb", max_iter=10)],
+    expected_failed_checks=_expected_failures,
+)
+def test_expert_follows_sklearn_conventions(estimator, check):
+    check(estimator)
+
+
+def make_features(n_per_class=40, n_noise=6, seed=0, classes=ARTIFACT_NAMES[:4]):
+    """Clean samples are noise; artifact k raises feature k. Sources alternate between three groups."""
+    rng = np.random.default_rng(seed)
+    labels = [CLEAN] * (2 * n_per_class) + [c for c in classes for _ in range(n_per_class)]
+    X = rng.normal(size=(len(labels), len(classes) + n_noise))
+    for i, label in enumerate(labels):
+        if label != CLEAN:
+            X[i, classes.index(label)] += 6.0
+    groups = np.array([f"src{i % 3}" for i in range(len(labels))])
+    return X, np.array(labels), groups
+
+
+def small_ensemble(**kw):
+    params = dict(expert_params={"*": {"max_iter": 30}}, combiner="logreg", gate_blocks=None, cv=3,
+                  random_state=0)
+    params.update(kw)
+    return ArtifactEnsemble(**params)
+
+
+def test_ensemble_learns_which_artifact():
+    X, y, groups = make_features()
+    model = small_ensemble()
+    assert model.fit(X, y, groups=groups) is model
+    assert list(model.classes_) == [CLEAN, *ARTIFACT_NAMES[:4]]
+    Xt, yt, _ = make_features(seed=1)
+    metrics = binary_metrics(yt, model.predict(Xt))
+    assert metrics["accuracy"] > 0.9
+    assert metrics["type_accuracy"] > 0.9
+    proba = model.predict_proba(Xt)
+    assert proba.shape == (len(yt), 5)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_thresholds_meet_target_fpr_out_of_fold():
+    X, y, groups = make_features(n_per_class=30)
+    model = small_ensemble(target_fpr=0.02).fit(X, y, groups=groups)
+    assert set(model.thresholds_) == set(ARTIFACT_NAMES[:4])
+    assert all(0.5 <= t < 1.0 for t in model.thresholds_.values())
+    assert model.oof_metrics_["fpr"] <= 0.02 + 1e-9
+
+
+def test_decide_with_global_threshold_overrides_per_class():
+    X, y, groups = make_features()
+    model = small_ensemble().fit(X, y, groups=groups)
+    proba = model.predict_proba(X)
+    nothing = model.decide(proba, threshold=1.0)
+    assert not nothing.corrupted.any() and set(nothing.labels) == {CLEAN}
+    everything = model.decide(proba, threshold=0.0)
+    assert everything.corrupted.all()
+
+
+def test_ensemble_params_and_clone():
+    model = small_ensemble(target_fpr=0.05)
+    assert model.get_params()["target_fpr"] == 0.05
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    with pytest.raises(NotFittedError):
+        model.predict(np.zeros((2, 10)))
+
+
+def test_ensemble_rejects_bad_labels_with_clear_messages():
+    X, y, groups = make_features()
+    with pytest.raises(ValueError, match="no 'clean' samples"):
+        small_ensemble().fit(X[y != CLEAN], y[y != CLEAN])
+    bad = y.copy()
+    bad[0] = "sparkles"
+    with pytest.raises(ValueError, match="unknown label"):
+        small_ensemble().fit(X, bad)
+
+
+def test_expert_rejects_single_class():
+    with pytest.raises(ValueError, match="binary"):
+        ArtifactExpert().fit(np.zeros((5, 3)), np.ones(5))
+
+
+def test_binary_metrics_known_figures():
+    y_true = ["clean", "clean", "clean", "clean", "shader", "shader", "shape", "shape"]
+    y_pred = ["clean", "clean", "clean", "shader", "shader", "shape", "shape", "clean"]
+    m = binary_metrics(y_true, y_pred)
+    assert m["fpr"] == 0.25
+    assert m["recall"] == 0.75
+    assert m["precision"] == 0.75
+    assert m["accuracy"] == 0.75
+    assert m["type_accuracy"] == 0.5
