@@ -38,9 +38,9 @@ class _Progress:
         self.bar.refresh()
 
     def stage(self, stage: str, done: int, total: int):
-        if self.bar is not None and self.bar.desc != stage:
+        if stage != self.desc:  # a new stage gets a new bar
             self.close()
-        self.desc = stage
+            self.desc = stage
         self(done, total)
 
     def close(self):

@@ -23,3 +23,40 @@ def godot_dir():
     if not path.is_dir():
         pytest.skip("../shared/data/godot-demos is not present (developer data, absent on user machines)")
     return path
+
+
+def _write_png(path, rgb):
+    import cv2
+
+    ok, buf = cv2.imencode(".png", rgb[:, :, ::-1].copy())
+    assert ok
+    buf.tofile(str(path))
+
+
+@pytest.fixture(scope="session")
+def frame_dirs(tmp_path_factory):
+    """Small procedural clean frames in two source folders (deterministic)."""
+    import numpy as np
+
+    from artifactscope.synth import procedural_frame
+
+    root = tmp_path_factory.mktemp("clean")
+    for s, source in enumerate(("alpha", "beta", "gamma")):
+        folder = root / source
+        folder.mkdir()
+        for i in range(6):
+            rng = np.random.default_rng(1000 * s + i)
+            _write_png(folder / f"{source}_{i:02d}.png", procedural_frame(rng, width=320, height=180))
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tmp_path_factory, frame_dirs):
+    """A small model trained on procedural frames: fast, good enough to exercise the whole pipeline."""
+    from artifactscope import model_store, training
+
+    ds = training.build_dataset([frame_dirs], per_frame=10, n_clean=3, seed=0, jobs=1, cache_dir=None)
+    ensemble = training.fit_ensemble(ds, expert_params={"*": {"max_iter": 25}}, combiner="logreg", cv=3)
+    path = tmp_path_factory.mktemp("models") / "tiny"
+    model_store.save_bundle(ensemble, path, name="tiny", training=ds.summary())
+    return path
