@@ -244,6 +244,26 @@ def cmd_contact_sheet(args) -> int:
     return EXIT_CLEAN
 
 
+def cmd_render(args) -> int:
+    from artifactscope import sources
+
+    reasons = sources.available_sources()
+    if args.source not in reasons:
+        return _fail(f"unknown source {args.source!r}; available: {', '.join(reasons)}")
+    if reasons[args.source] is not None:
+        return _fail(f"source {args.source!r} cannot run here: {reasons[args.source]}")
+    bar = _Progress(f"rendering {args.source}", None, unit="frame")
+    try:
+        paths = sources.render(args.source, args.out, n_frames=args.frames, seed=args.seed, clips=args.clips,
+                               clip_len=args.clip_len, progress=bar)
+    except (sources.SourceUnavailable, OSError) as exc:
+        bar.close()
+        return _fail(str(exc))
+    bar.close()
+    print(f"{len(paths)} frame(s) written to {args.out}")
+    return EXIT_CLEAN
+
+
 # -- parser ---------------------------------------------------------------------------------------------
 def _positive_int(text: str) -> int:
     value = int(text)
@@ -326,6 +346,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-class", type=_positive_int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_synthesize)
+
+    p = sub.add_parser("render", help="render clean game-like frames (and clips) from a built-in source",
+                       description="Render clean training frames headless on the CPU. Sources need the optional "
+                                   "extra: pip install 'artifactscope[sources]'.")
+    p.add_argument("source", metavar="SOURCE", help="procedural, doom, sprites2d or panda3d")
+    p.add_argument("out", metavar="OUT", help="output folder")
+    p.add_argument("--frames", type=_positive_int, default=100, help="varied frames to render (default 100)")
+    p.add_argument("--clips", type=int, default=0, help="short clips of consecutive frames (default 0)")
+    p.add_argument("--clip-len", type=_positive_int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("contact-sheet", help="one image showing every artifact class applied to a frame")
     p.add_argument("frame", metavar="FRAME")

@@ -203,6 +203,25 @@ def _cached_labelled(key, feature_version):
     return labelled_sample(key[0])
 
 
+def _clip_key(path: str) -> tuple[str, str]:
+    """(folder, name without its trailing frame number): equal for frames of one clip."""
+    p = Path(path)
+    stem = p.stem.rstrip("0123456789").rstrip("_-")
+    return str(p.parent), stem
+
+
+def _next_moment(paths: Sequence[str], i: int) -> str | None:
+    """The next frame of the same clip (a later moment of the same scene), or None when there is none;
+    the tearing generator then fabricates one by camera motion instead of splicing unrelated scenes.
+    Clip frames are those in a ``clips`` folder or named ``..clip.._NNN`` (what ``render`` writes)."""
+    if "clip" not in Path(paths[i]).stem and Path(paths[i]).parent.name != "clips":
+        return None
+    for j in (i + 1, i - 1):
+        if 0 <= j < len(paths) and _clip_key(paths[j]) == _clip_key(paths[i]):
+            return paths[j]
+    return None
+
+
 def build_synthetic(
     sources: dict[str, list[str]],
     *,
@@ -229,7 +248,7 @@ def build_synthetic(
         for i, path in enumerate(paths):
             chosen = [labels[(counter + j) % len(labels)] for j in range(per_frame)]
             counter += per_frame
-            other = paths[(i + 1) % len(paths)] if len(paths) > 1 else None
+            other = _next_moment(paths, i)
             frame_seed = int(np.random.SeedSequence([seed, counter]).generate_state(1)[0])
             tasks.append(delayed(cached)(_file_key(path), _file_key(other) if other else None, tuple(chosen),
                                          n_clean, frame_seed, True, features.FEATURE_VERSION))
