@@ -17,6 +17,7 @@ from pathlib import Path
 from artifactscope import __version__
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+WRITER_NAMES = ("table", "json", "jsonl", "csv", "html", "junit")  # keys of artifactscope.reports.WRITERS
 
 
 class _Progress:
@@ -63,8 +64,12 @@ def _output(path: str | None):
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.partial")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        yield fh
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # the previous report, if any, stays as it was
+        raise
     os.replace(tmp, target)
 
 
@@ -85,19 +90,7 @@ def cmd_scan(args) -> int:
     model, error = _load_model(args.model)
     if model is None:
         return _fail(error)
-    summary = {"frames": 0, "flagged": 0, "errors": 0, "by_artifact": {}}
-
-    def counted(results):
-        for r in results:
-            if r.error is not None:
-                summary["errors"] += 1
-            else:
-                summary["frames"] += 1
-                if r.corrupted:
-                    summary["flagged"] += 1
-                    summary["by_artifact"][r.label] = summary["by_artifact"].get(r.label, 0) + 1
-            yield r
-
+    tally = scan_mod.Tally()
     total = scan_mod.count_files(args.paths)
     bar = _Progress("scanning", None if args.progress == "auto" else args.progress == "always")
     results = scan_mod.scan(args.paths, model, threshold=args.threshold, every=args.every, jobs=args.jobs,
@@ -105,7 +98,7 @@ def cmd_scan(args) -> int:
                             total_files=total)
     try:
         with _output(args.out) as out:
-            WRITERS[args.format](counted(results), out)
+            WRITERS[args.format](tally.watch(results), out)
     except KeyboardInterrupt:
         bar.close()
         print("artifactscope: interrupted", file=sys.stderr)
@@ -114,6 +107,7 @@ def cmd_scan(args) -> int:
         bar.close()
         return _fail(f"cannot write {args.out}: {exc}")
     bar.close()
+    summary = tally.as_dict()
     if args.out and args.out != "-" or args.format != "table":
         found = ", ".join(f"{k} {v}" for k, v in sorted(summary["by_artifact"].items()))
         print(f"{summary['frames']} frame(s), {summary['flagged']} flagged" + (f" ({found})" if found else "")
@@ -312,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Scan images, folders (recursively) and videos. Exit status: 0 all clean, "
                                    "1 artifacts found, 2 usage error or unreadable input.")
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--format", choices=["table", "json", "jsonl", "csv"], default="table")
+    p.add_argument("--format", choices=sorted(WRITER_NAMES), default="table")
     p.add_argument("--out", help="write the report to this file instead of standard output")
     p.add_argument("--model", help="model bundle folder (default: the shipped model)")
     p.add_argument("--threshold", type=_probability,

@@ -8,7 +8,6 @@ stops the scan between frames.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -99,13 +98,8 @@ def _file_items_list(path: str, every: int, max_pixels: int) -> list[_Item]:
 def _items(
     paths: Iterable[str | os.PathLike], every: int, max_pixels: int, jobs: int, on_file: Callable[[], None]
 ) -> Iterator[_Item]:
-    discovered = frames.discover(paths)
-
-    def files() -> Iterator[tuple[str, str | None]]:
-        yield from discovered
-
     if jobs == 1:
-        for path, error in files():
+        for path, error in frames.discover(paths):
             if error is not None:
                 yield _Item(str(path), None, None, None, error)
             else:
@@ -117,7 +111,7 @@ def _items(
 
     # Errors found while discovering are passed through the pool as ready-made results to keep input order.
     def tasks():
-        for path, error in files():
+        for path, error in frames.discover(paths):
             if error is not None:
                 yield delayed(_error_items)(str(path), error)
             else:
@@ -224,18 +218,41 @@ def scan(
     yield from flush()
 
 
+class Tally:
+    """Running counts of a scan (frames, flagged, unreadable, flagged per artifact), fed as results stream."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.flagged = 0
+        self.errors = 0
+        self.by_artifact: dict[str, int] = {}
+
+    def add(self, r: ScanResult) -> None:
+        if r.error is not None:
+            self.errors += 1
+            return
+        self.frames += 1
+        if r.corrupted:
+            self.flagged += 1
+            self.by_artifact[r.label] = self.by_artifact.get(r.label, 0) + 1
+
+    def watch(self, results: Iterable[ScanResult]) -> Iterator[ScanResult]:
+        """Pass results through unchanged, counting them."""
+        for r in results:
+            self.add(r)
+            yield r
+
+    def as_dict(self) -> dict:
+        return {"frames": self.frames, "flagged": self.flagged, "errors": self.errors,
+                "by_artifact": dict(self.by_artifact)}
+
+
 def summarize(results: Iterable[ScanResult]) -> dict:
     """Counts for a summary line: frames, flagged, errors, and flagged frames per artifact."""
-    summary = {"frames": 0, "flagged": 0, "errors": 0, "by_artifact": {}}
+    tally = Tally()
     for r in results:
-        if r.error is not None:
-            summary["errors"] += 1
-            continue
-        summary["frames"] += 1
-        if r.corrupted:
-            summary["flagged"] += 1
-            summary["by_artifact"][r.label] = summary["by_artifact"].get(r.label, 0) + 1
-    return summary
+        tally.add(r)
+    return tally.as_dict()
 
 
 def exit_status(summary: dict) -> int:
@@ -245,7 +262,3 @@ def exit_status(summary: dict) -> int:
     if summary["errors"]:
         return 2
     return 0
-
-
-def _finite(x: float | None) -> bool:
-    return x is not None and math.isfinite(x)

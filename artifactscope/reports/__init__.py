@@ -7,7 +7,9 @@ so a huge scan never has to be held in memory for them.
 from __future__ import annotations
 
 from artifactscope.reports.csv_report import write_csv
+from artifactscope.reports.html_report import write_html
 from artifactscope.reports.json_report import SCHEMA_PATH, load_schema, write_json, write_jsonl
+from artifactscope.reports.junit_report import write_junit
 from artifactscope.reports.table import write_table
 
 WRITERS = {
@@ -15,6 +17,11 @@ WRITERS = {
     "json": write_json,
     "jsonl": write_jsonl,
     "csv": write_csv,
+    "html": write_html,
+    "junit": write_junit,
 }
 
-__all__ = ["WRITERS", "SCHEMA_PATH", "load_schema", "write_csv", "write_json", "write_jsonl", "write_table"]
+__all__ = [
+    "WRITERS", "SCHEMA_PATH", "load_schema", "write_csv", "write_html", "write_json", "write_jsonl", "write_junit",
+    "write_table",
+]

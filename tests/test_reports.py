@@ -1,0 +1,295 @@
+"""Video events, the HTML report and the JUnit report, on hand-made ScanResults (no model needed)."""
+
+import html.parser
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+
+import cv2
+import numpy as np
+import pytest
+
+from artifactscope.events import EventGrouper, event_to_dict, group_events
+from artifactscope.reports import WRITERS, write_html, write_junit
+from artifactscope.scan import Region, ScanResult
+
+from .conftest import _write_png
+
+HOSTILE = "<img src=x onerror=alert(1)>.png"
+
+
+def frame_result(path, frame, flagged, label="shader", score=None, fps=25.0, every=1):
+    idx = frame * every
+    return ScanResult(
+        path=str(path), frame=idx, time_s=idx / fps,
+        label=label if flagged else "clean", corrupted=flagged,
+        score=(score if score is not None else (0.9 if flagged else 0.05)),
+        scores={label: 0.9 if flagged else 0.05, "discoloration": 0.02},
+    )
+
+
+def image_result(path, flagged, label="shader", score=0.9, regions=(), size=(64, 48)):
+    return ScanResult(
+        path=str(path), label=label if flagged else "clean", corrupted=flagged,
+        score=score if flagged else 0.03, scores={label: score, "morse_code": 0.1, "shape": 0.05},
+        regions=list(regions), width=size[0], height=size[1],
+    )
+
+
+def video(path, flags, **kw):
+    return [frame_result(path, i, f, **kw) for i, f in enumerate(flags)]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Events
+
+
+def test_forty_flagged_frames_are_one_event():
+    flags = [False] * 10 + [True] * 40 + [False] * 10
+    results = video("cap.mp4", flags)
+    results[30].score = 0.99  # the peak, at frame 30
+    (e,) = group_events(results)
+    assert (e.start_frame, e.end_frame, e.frames, e.label) == (10, 49, 40, "shader")
+    assert e.peak_score == pytest.approx(0.99) and e.peak_frame == 30
+    assert e.start_time_s == pytest.approx(10 / 25) and e.end_time_s == pytest.approx(49 / 25)
+    d = event_to_dict(e)
+    assert d["start_frame"] == 10 and d["end_frame"] == 49 and d["peak_score"] == 0.99 and d["label"] == "shader"
+
+
+def test_runs_separated_by_clean_frames_are_two_events():
+    flags = [True] * 3 + [False] * 2 + [True] * 4
+    events = group_events(video("cap.mp4", flags))
+    assert [(e.start_frame, e.end_frame) for e in events] == [(0, 2), (5, 8)]
+    # A tolerance of 3 sampling steps bridges the two clean frames.
+    (merged,) = group_events(video("cap.mp4", flags), max_gap=3)
+    assert (merged.start_frame, merged.end_frame, merged.frames) == (0, 8, 7)
+
+
+def test_sampling_every_n_frames():
+    flags = [False, True, True, True, False, False, True]
+    results = video("cap.mp4", flags, every=5)
+    events = group_events(results)
+    assert [(e.start_frame, e.end_frame, e.frames) for e in events] == [(5, 15, 3), (30, 30, 1)]
+    # Only the flagged frames given: the frame indices still show the hole.
+    events = group_events([r for r in results if r.corrupted])
+    assert [(e.start_frame, e.end_frame) for e in events] == [(5, 15), (30, 30)]
+
+
+def test_images_never_form_events_and_videos_are_separate():
+    results = [image_result(f"shot_{i}.png", True) for i in range(5)]
+    results += video("a.mp4", [True, True]) + video("b.mp4", [True]) + video("a2.mp4", [False, True])
+    events = group_events(results)
+    assert [(e.path, e.start_frame, e.end_frame) for e in events] == [("a.mp4", 0, 1), ("b.mp4", 0, 0),
+                                                                       ("a2.mp4", 1, 1)]
+
+
+def test_label_flicker_inside_a_run_gives_one_event_with_the_majority_label():
+    labels = ["shader", "discoloration", "shader", "shader", "discoloration"]
+    results = [frame_result("cap.mp4", i, True, label=lb) for i, lb in enumerate(labels)]
+    (e,) = group_events(results)
+    assert e.label == "shader" and e.labels == {"shader": 3, "discoloration": 2}
+
+
+def test_unreadable_frame_counts_as_a_sample_and_grouper_validates():
+    results = video("cap.mp4", [True, True])
+    results.append(ScanResult(path="cap.mp4", frame=2, time_s=0.08, error="cannot decode frame 2 of the video"))
+    results += [frame_result("cap.mp4", 3, True)]
+    assert len(group_events(results)) == 2
+    assert len(group_events(results, max_gap=2)) == 1
+    with pytest.raises(ValueError):
+        EventGrouper(0)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Fixtures: a few real files, so that thumbnails are made
+
+
+@pytest.fixture
+def scan_files(tmp_path):
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    paths = {}
+    for name in ("ok.png", "glitch.png", HOSTILE):
+        _write_png(tmp_path / name, img)
+        paths[name] = str(tmp_path / name)
+    vid = str(tmp_path / "capture.avi")
+    writer = cv2.VideoWriter(vid, cv2.VideoWriter_fourcc(*"MJPG"), 25, (96, 64))
+    for i in range(12):
+        writer.write(np.full((64, 96, 3), i * 20, np.uint8))
+    writer.release()
+    paths["video"] = vid
+    results = [
+        image_result(paths["ok.png"], False),
+        image_result(paths["glitch.png"], True, "shader", 0.93, [Region("shader", 0.8, (10, 20, 90, 100))],
+                     size=(160, 120)),
+        image_result(paths[HOSTILE], True, "morse_code", 0.71, size=(160, 120)),
+        ScanResult(path=str(tmp_path / "broken<b>.png"), error="not a PNG/JPEG/BMP/WebP/TIFF image <script>"),
+        *video(vid, [False, True, True, True, False, False], every=2),
+    ]
+    return results, paths
+
+
+def render_html(results, **kw) -> str:
+    buf = io.StringIO()
+    write_html(results, buf, **kw)
+    return buf.getvalue()
+
+
+class _Checker(html.parser.HTMLParser):
+    VOID = {"meta", "img", "input", "br", "hr", "link", "source"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.errors, self.imgs, self.text = [], [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.imgs.append(dict(attrs))
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(page: str) -> _Checker:
+    c = _Checker()
+    c.feed(page)
+    c.close()
+    assert not c.errors and not c.stack, (c.errors, c.stack)
+    return c
+
+
+# ------------------------------------------------------------------------------------------------------------
+# HTML
+
+
+def test_html_is_well_formed_self_contained_and_has_thumbnails(scan_files):
+    results, paths = scan_files
+    page = render_html(results)
+    doc = parse(page)
+    # One thumbnail per flagged frame (2 images + 3 video frames), all data URIs.
+    thumbs = [i["src"] for i in doc.imgs]
+    assert len(thumbs) == 5 and all(s.startswith("data:image/jpeg;base64,") for s in thumbs)
+    assert "http://" not in page and "https://" not in page and "//cdn" not in page
+    assert 'class="box"' in page  # the region of glitch.png is outlined
+    assert "#e6194b" in page  # in the shader colour
+    text = " ".join(doc.text)
+    assert "broken<b>.png" in text and "not a PNG/JPEG/BMP/WebP/TIFF image <script>" in text  # unreadable listed
+    assert "Video events" in text and ">2<" in page  # the video's flagged run: frames 2..6, one event
+    assert re.search(r"<td class=\"num\">2</td><td class=\"num\">6</td>", page)
+
+
+def test_html_escapes_hostile_names_everywhere(scan_files):
+    results, _ = scan_files
+    results = list(results) + [image_result('x" onmouseover="alert(2)</script>.png', True, "<b>bad</b>")]
+    page = render_html(results, title="<script>alert(3)</script>")
+    assert "<img src=x onerror=" not in page
+    assert "</script>.png" not in page and "<script>alert(3)" not in page
+    assert 'x" onmouseover' not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;.png" in page
+    # The embedded JSON block closes only where it should and still parses.
+    m = re.search(r'<script type="application/json" id="artifactscope-data">(.*?)</script>', page, re.S)
+    data = json.loads(m.group(1))
+    assert data["summary"]["flagged"] == 6 and data["title"] == "<script>alert(3)</script>"
+    parse(page)
+
+
+def test_html_bounded_cards_and_missing_files(tmp_path):
+    results = [image_result(tmp_path / f"gone_{i}.png", True, score=i / 100) for i in range(30)]
+    page = render_html(results, max_cards=10)
+    parse(page)
+    assert page.count('class="card"') == 10
+    assert "20 flagged frame(s) with lower scores are not shown" in page
+    assert "no thumbnail" in page  # the files do not exist: cards without pictures, no crash
+    assert 'data-score="0.2900"' in page and 'data-score="0.1900"' not in page  # the highest scores kept
+    assert render_html([], thumbnails=False).count('class="card"') == 0
+
+
+# ------------------------------------------------------------------------------------------------------------
+# JUnit
+
+
+def render_junit(results) -> ET.Element:
+    buf = io.StringIO()
+    write_junit(results, buf)
+    return ET.fromstring(buf.getvalue().encode("utf-8"))
+
+
+def test_junit_counts(scan_files):
+    results, paths = scan_files
+    root = render_junit(results)
+    (suite,) = root.iter("testsuite")
+    assert suite.get("name") == "artifactscope"
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("5", "3", "1")
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert set(cases) == {"ok.png", "glitch.png", HOSTILE, "broken<b>.png", "capture.avi"}
+    assert cases["ok.png"].find("failure") is None and cases["ok.png"].get("classname") == os.path.dirname(
+        paths["ok.png"])
+    assert "shader" in cases["glitch.png"].find("failure").get("message")
+    video_fail = cases["capture.avi"].find("failure")
+    assert "1 event(s)" in video_fail.get("message") and "frames 2-6" in video_fail.text
+    assert cases["broken<b>.png"].find("error").get("message").startswith("not a PNG")
+
+
+def test_junit_hostile_names_are_valid_xml():
+    bad = "we&ird <\"quote\"> 'apos'\x07bell\udcff.png"
+    results = [
+        image_result(f"folder&<x>/{bad}", True, "shader"),
+        ScanResult(path=f"dir\x01/{bad}.jpg", error="cannot decode\x00 <data> & more"),
+        *video("clip]]>.mp4", [True, False, True]),
+    ]
+    buf = io.StringIO()
+    WRITERS["junit"](results, buf)
+    text = buf.getvalue()
+    text.encode("utf-8")  # no lone surrogate left
+    root = ET.fromstring(text.encode("utf-8"))
+    names = [c.get("name") for c in root.iter("testcase")]
+    assert names[0] == "we&ird <\"quote\"> 'apos'\ufffdbell\ufffd.png"
+    assert [c.get("classname") for c in root.iter("testcase")][:2] == ["folder&<x>", "dir\ufffd"]
+    suite = root.find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "2", "1")
+    assert "2 event(s)" in root.find(".//testcase[@name='clip]]>.mp4']/failure").get("message")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The page in a real browser
+
+
+def _browser():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.mark.skipif(_browser() is None, reason="no chromium on this machine")
+def test_html_renders_in_headless_chromium(scan_files, tmp_path):
+    results, _ = scan_files
+    report = tmp_path / "report.html"
+    report.write_text(render_html(results), encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    cmd = [_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1400,1000",
+           report.as_uri()]
+    subprocess.run(cmd, capture_output=True, timeout=120, check=False)
+    assert shot.is_file()
+    img = cv2.imread(str(shot))
+    assert img is not None and img.shape[:2] == (1000, 1400)
+    assert img.std() > 10  # not a blank page
+    dark_header = img[:40, :].mean()
+    assert dark_header < 80  # the header bar rendered (CSS applied)
+    if os.environ.get("ARTIFACTSCOPE_KEEP_SCREENSHOT"):
+        shutil.copy(shot, os.environ["ARTIFACTSCOPE_KEEP_SCREENSHOT"])
