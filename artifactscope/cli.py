@@ -121,7 +121,8 @@ def _dataset(args, bar: _Progress):
 
     return training.build_dataset(args.data, per_frame=args.per_frame, n_clean=args.clean_per_frame,
                                   seed=args.seed, jobs=args.jobs, cache_dir=None if args.no_cache else args.cache,
-                                  progress=bar.stage)
+                                  progress=bar.stage, with_paper="paper" in getattr(args, "recipes", ()),
+                                  max_frames_per_source=getattr(args, "max_frames_per_source", None))
 
 
 def _check_folders(folders: Sequence[str]) -> str | None:
@@ -149,7 +150,7 @@ def cmd_train(args) -> int:
     metrics = {}
     if not args.no_holdout:
         train, test = training.split_by_source(ds, seed=args.seed)
-        held = sorted(set(ds.groups[test]))
+        held = sorted(str(g) for g in set(ds.groups[test]))
         candidate = training.fit_ensemble(ds.subset(train), progress=bar.stage, **params)
         bar.close()
         metrics["holdout"] = training.evaluate_predictions(ds.y[test], candidate.predict(ds.X[test]))
@@ -172,6 +173,8 @@ def cmd_evaluate(args) -> int:
     problem = _check_folders(args.data)
     if problem:
         return _fail(problem)
+    if args.by_source:
+        return _evaluate_by_source(args)
     model, error = _load_model(args.model)
     if model is None:
         return _fail(error)
@@ -188,6 +191,36 @@ def cmd_evaluate(args) -> int:
         print(json.dumps(metrics, indent=2))
     else:
         print(training.format_metrics(metrics, f"model {model.name} on {len(ds)} samples"))
+    return EXIT_CLEAN
+
+
+def _recipes(text: str) -> tuple[str, ...]:
+    from artifactscope.training import RECIPES
+
+    names = tuple(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+    unknown = [n for n in names if n not in RECIPES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(RECIPES)}")
+    return names
+
+
+def _evaluate_by_source(args) -> int:
+    from artifactscope import training
+
+    bar = _Progress("features", None, unit="frame")
+    try:
+        ds = _dataset(args, bar)
+        bar.close()
+        print(f"dataset: {len(ds)} samples from sources {', '.join(sorted(set(ds.groups)))}", file=sys.stderr)
+        result = training.leave_one_source_out(ds, args.recipes, progress=bar.stage)
+    except (ValueError, FileNotFoundError) as exc:
+        bar.close()
+        return _fail(str(exc))
+    bar.close()
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(training.format_comparison(result))
     return EXIT_CLEAN
 
 
@@ -332,6 +365,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model bundle folder (default: the shipped model)")
     p.add_argument("--threshold", type=_probability)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--by-source", action="store_true",
+                   help="leave-one-source-out: train without each source and test on it (unseen-game figures); "
+                        "ignores --model")
+    p.add_argument("--recipes", type=_recipes, default=("ours", "paper"),
+                   help="with --by-source: recipes to compare, from ours,paper (default both)")
+    p.add_argument("--max-frames-per-source", type=_positive_int, default=None,
+                   help="use an evenly spaced subset of each source's frames")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("synthesize", help="write a labelled corrupted dataset (with masks) from clean frames")

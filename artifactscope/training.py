@@ -15,6 +15,7 @@ feature version), so retraining and leave-one-source-out evaluation do not recom
 from __future__ import annotations
 
 import csv
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,19 +40,23 @@ class Dataset:
     y: np.ndarray  # (n,) str labels
     groups: np.ndarray  # (n,) str source of each sample
     origin: np.ndarray  # (n,) str path of the frame the sample was made from
+    P: np.ndarray | None = None  # (n, paper.N_FEATURES) the study's features of the same images, if asked for
 
     def __len__(self) -> int:
         return len(self.y)
 
     def subset(self, mask: np.ndarray) -> Dataset:
-        return Dataset(self.X[mask], self.y[mask], self.groups[mask], self.origin[mask])
+        return Dataset(self.X[mask], self.y[mask], self.groups[mask], self.origin[mask],
+                       None if self.P is None else self.P[mask])
 
     @staticmethod
     def concat(parts: Sequence[Dataset]) -> Dataset:
         parts = [p for p in parts if len(p)]
         if not parts:
             return Dataset(np.zeros((0, features.n_features()), np.float32), *(np.array([], dtype=str),) * 3)
-        return Dataset(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("X", "y", "groups", "origin")))
+        fields = [np.concatenate([getattr(p, f) for p in parts]) for f in ("X", "y", "groups", "origin")]
+        P = np.concatenate([p.P for p in parts]) if all(p.P is not None for p in parts) else None
+        return Dataset(*fields, P=P)
 
     def summary(self) -> dict:
         """Counts per label and per source (stored in model manifests)."""
@@ -149,11 +154,12 @@ def _maybe_jpeg(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def synth_samples(path: str, other_path: str | None, labels: Sequence[str], n_clean: int, seed: int,
-                  rescale: bool = True) -> list[tuple[str, np.ndarray]]:
+                  rescale: bool = True, with_paper: bool = False) -> list[tuple]:
     """Features of `n_clean` clean variants and one corrupted variant per label of the frame at `path`.
 
     Clean variants get the same resizing and JPEG re-encoding as corrupted ones, so that the experts
-    cannot use re-encoding or scaling traces as a cue.
+    cannot use re-encoding or scaling traces as a cue. Returns ``(label, features)`` pairs, or
+    ``(label, features, paper_features)`` with `with_paper` (the study's features of the very same image).
     """
     import cv2
 
@@ -171,11 +177,16 @@ def synth_samples(path: str, other_path: str | None, labels: Sequence[str], n_cl
             if other is not None:
                 other = cv2.resize(other, (w, h), interpolation=cv2.INTER_AREA)
         if k < n_clean:
-            out.append((CLEAN, features.extract(_maybe_jpeg(frame, rng))))
+            label, image = CLEAN, _maybe_jpeg(frame, rng)
         else:
             label = labels[k - n_clean]
-            corrupted, _mask = synth.corrupt(frame, label, rng, other=other)
-            out.append((label, features.extract(corrupted)))
+            image, _mask = synth.corrupt(frame, label, rng, other=other)
+        if with_paper:
+            from artifactscope import paper
+
+            out.append((label, features.extract(image), paper.paper_features(image)))
+        else:
+            out.append((label, features.extract(image)))
     return out
 
 
@@ -197,6 +208,11 @@ def _file_key(path: str) -> tuple:
 
 def _cached_synth(key, other_key, labels, n_clean, seed, rescale, feature_version):
     return synth_samples(key[0], other_key[0] if other_key else None, labels, n_clean, seed, rescale)
+
+
+def _cached_synth_paper(key, other_key, labels, n_clean, seed, rescale, feature_version, paper_version):
+    return synth_samples(key[0], other_key[0] if other_key else None, labels, n_clean, seed, rescale,
+                         with_paper=True)
 
 
 def _cached_labelled(key, feature_version):
@@ -232,32 +248,41 @@ def build_synthetic(
     cache_dir: str | os.PathLike | None = DEFAULT_CACHE,
     progress: ProgressFn | None = None,
     labels: Sequence[str] = ARTIFACT_NAMES,
+    with_paper: bool = False,
+    max_frames_per_source: int | None = None,
 ) -> Dataset:
     """Clean and corrupted samples from clean frames grouped by source.
 
     Every frame gives `n_clean` clean samples and `per_frame` corrupted ones; artifact labels cycle so that
     classes stay balanced. Tearing and stuttering take their second frame from the next frame of the same
-    source (consecutive clip frames are named in order, so that is the next moment of the same scene).
+    clip when there is one. `with_paper` also computes the study's features of the same images (``P``);
+    `max_frames_per_source` takes an evenly spaced subset of each source's frames.
     """
     from joblib import Parallel, delayed
 
-    cached = _memory(cache_dir).cache(_cached_synth)
+    memory = _memory(cache_dir)
+    cached = memory.cache(_cached_synth_paper) if with_paper else memory.cache(_cached_synth)
+    extra = (_paper_version(),) if with_paper else ()
     tasks, meta = [], []
     counter = 0
     for source, paths in sorted(sources.items()):
+        if max_frames_per_source and len(paths) > max_frames_per_source:
+            keep = np.linspace(0, len(paths) - 1, max_frames_per_source).round().astype(int)
+            paths = [paths[k] for k in keep]
         for i, path in enumerate(paths):
             chosen = [labels[(counter + j) % len(labels)] for j in range(per_frame)]
             counter += per_frame
             other = _next_moment(paths, i)
             frame_seed = int(np.random.SeedSequence([seed, counter]).generate_state(1)[0])
             tasks.append(delayed(cached)(_file_key(path), _file_key(other) if other else None, tuple(chosen),
-                                         n_clean, frame_seed, True, features.FEATURE_VERSION))
+                                         n_clean, frame_seed, True, features.FEATURE_VERSION, *extra))
             meta.append((source, path))
-    rows_X, rows_y, rows_g, rows_o = [], [], [], []
+    rows_X, rows_P, rows_y, rows_g, rows_o = [], [], [], [], []
     results = Parallel(n_jobs=jobs, return_as="generator")(tasks)
     for done, (samples, (source, path)) in enumerate(zip(results, meta), start=1):
-        for label, vec in samples:
+        for label, vec, *paper_vec in samples:
             rows_X.append(vec)
+            rows_P.extend(paper_vec)
             rows_y.append(label)
             rows_g.append(source)
             rows_o.append(path)
@@ -265,7 +290,14 @@ def build_synthetic(
             progress("features", done, len(tasks))
     if not rows_X:
         return Dataset.concat([])
-    return Dataset(np.vstack(rows_X).astype(np.float32), np.array(rows_y), np.array(rows_g), np.array(rows_o))
+    P = np.vstack(rows_P).astype(np.float32) if with_paper else None
+    return Dataset(np.vstack(rows_X).astype(np.float32), np.array(rows_y), np.array(rows_g), np.array(rows_o), P)
+
+
+def _paper_version() -> str:
+    from artifactscope import paper
+
+    return json.dumps(paper.PAPER_SPEC, sort_keys=True)
 
 
 def build_labelled(
@@ -300,15 +332,18 @@ def build_dataset(
     jobs: int = 1,
     cache_dir: str | os.PathLike | None = DEFAULT_CACHE,
     progress: ProgressFn | None = None,
+    with_paper: bool = False,
+    max_frames_per_source: int | None = None,
 ) -> Dataset:
-    """One dataset from any mix of labelled and clean-only folders."""
+    """One dataset from any mix of labelled and clean-only folders (see :func:`build_synthetic`)."""
     parts = []
     for folder in folders:
         if is_labelled_folder(folder):
             parts.append(build_labelled(folder, jobs=jobs, cache_dir=cache_dir, progress=progress))
         else:
             parts.append(build_synthetic(clean_sources(folder), per_frame=per_frame, n_clean=n_clean,
-                                         seed=seed, jobs=jobs, cache_dir=cache_dir, progress=progress))
+                                         seed=seed, jobs=jobs, cache_dir=cache_dir, progress=progress,
+                                         with_paper=with_paper, max_frames_per_source=max_frames_per_source))
     return Dataset.concat(parts)
 
 
@@ -334,7 +369,10 @@ def evaluate_predictions(y_true, y_pred) -> dict:
     y_true = np.asarray(y_true).astype(str)
     y_pred = np.asarray(y_pred).astype(str)
     metrics = binary_metrics(y_true, y_pred)
-    present = [c for c in LABELS if c in set(y_true) | set(y_pred)]
+    binary_only = BINARY_FLAG in set(y_pred)
+    if binary_only:  # a binary-only recipe (the paper's) names no artifact type
+        metrics["type_accuracy"] = float("nan")
+    present = [c for c in (*LABELS, BINARY_FLAG) if c in set(y_true) | set(y_pred)]
     index = {c: i for i, c in enumerate(present)}
     confusion = np.zeros((len(present), len(present)), dtype=int)
     for t, p in zip(y_true, y_pred):
@@ -349,6 +387,87 @@ def evaluate_predictions(y_true, y_pred) -> dict:
     metrics["class_recall"] = recall
     metrics["confusion"] = {"labels": present, "matrix": confusion.tolist()}
     return metrics
+
+
+BINARY_FLAG = "corrupted"  # the verdict of a recipe that says only corrupted-or-clean
+RECIPES = ("ours", "paper")
+
+
+def fit_recipe(recipe: str, ds: Dataset, progress: ProgressFn | None = None, **params):
+    """Fit our ensemble (``ours``) or the study's configuration (``paper``, needs ``ds.P``)."""
+    if recipe == "ours":
+        return fit_ensemble(ds, progress=progress, **params)
+    if recipe == "paper":
+        from artifactscope.paper import PaperDetector
+
+        if ds.P is None:
+            raise ValueError("the paper recipe needs the study's features: build the dataset with with_paper=True")
+        return PaperDetector(random_state=0).fit(ds.P, ds.y)
+    raise ValueError(f"unknown recipe {recipe!r}; expected one of {RECIPES}")
+
+
+def predict_recipe(recipe: str, model, ds: Dataset) -> np.ndarray:
+    """Labels a fitted recipe gives the samples of `ds` (``corrupted`` for binary-only recipes)."""
+    return model.predict(ds.P if recipe == "paper" else ds.X)
+
+
+def leave_one_source_out(ds: Dataset, recipes: Sequence[str] = ("ours",), progress: ProgressFn | None = None,
+                         **params) -> dict:
+    """Train without each source in turn and test on it, for every recipe, on the same samples.
+
+    Returns
+    -------
+    dict
+        ``{"sources": {source: {recipe: metrics}}, "overall": {recipe: metrics}}``; overall figures pool the
+        predictions of every fold (each sample predicted by the model that never saw its source).
+    """
+    sources = sorted(set(ds.groups))
+    if len(sources) < 2:
+        raise ValueError(f"leave-one-source-out needs at least two sources, got {sources}")
+    result: dict = {"sources": {}, "overall": {}}
+    pooled = {r: ([], []) for r in recipes}
+    for k, source in enumerate(sources):
+        test = ds.groups == source
+        result["sources"][source] = {}
+        for recipe in recipes:
+            if progress is not None:
+                progress(f"{recipe}: without {source}", k, len(sources))
+            model = fit_recipe(recipe, ds.subset(~test), **(params if recipe == "ours" else {}))
+            pred = predict_recipe(recipe, model, ds.subset(test))
+            result["sources"][source][recipe] = evaluate_predictions(ds.y[test], pred)
+            pooled[recipe][0].append(ds.y[test])
+            pooled[recipe][1].append(pred)
+    for recipe in recipes:
+        result["overall"][recipe] = evaluate_predictions(np.concatenate(pooled[recipe][0]),
+                                                         np.concatenate(pooled[recipe][1]))
+    return result
+
+
+def format_comparison(result: dict) -> str:
+    """Leave-one-source-out figures as a Markdown table, recipes side by side, then per-class recall."""
+    cols = [("accuracy", "binary acc"), ("precision", "precision"), ("recall", "recall"), ("fpr", "FPR clean"),
+            ("type_accuracy", "type acc")]
+
+    def cell(v):
+        return f"{v:.3f}" if isinstance(v, float) and np.isfinite(v) else "n/a"
+
+    lines = ["| held-out source | recipe | samples | " + " | ".join(c[1] for c in cols) + " |",
+             "|---|---|---:|" + "---:|" * len(cols)]
+    rows = [(s, r, m) for s, per in result["sources"].items() for r, m in per.items()]
+    rows += [("**overall**", r, m) for r, m in result["overall"].items()]
+    for source, recipe, m in rows:
+        lines.append(f"| {source} | {recipe} | {m['n']} | " + " | ".join(cell(m[k]) for k, _ in cols) + " |")
+    recipes = list(result["overall"])
+    classes = sorted({c for m in result["overall"].values() for c in m["class_recall"]},
+                     key=lambda c: LABELS.index(c))
+    lines += ["", "| class recall (overall) | " + " | ".join(recipes) + " |", "|---|" + "---:|" * len(recipes)]
+    for c in classes:
+        lines.append(f"| {c} | " + " | ".join(cell(result["overall"][r]["class_recall"].get(c)) for r in recipes)
+                     + " |")
+    if "ours" in result["overall"]:
+        lines += ["", "confusion of ours, all held-out sources pooled (rows: truth, columns: verdict):",
+                  format_confusion(result["overall"]["ours"]["confusion"])]
+    return "\n".join(lines)
 
 
 def fit_ensemble(ds: Dataset, progress: ProgressFn | None = None, **params) -> ArtifactEnsemble:
@@ -371,12 +490,16 @@ def format_metrics(metrics: dict, title: str = "") -> str:
         lines.append("  recall per class:")
         for c, v in metrics["class_recall"].items():
             lines.append(f"    {c:<26} {v:.3f}")
-    conf = metrics.get("confusion")
-    if conf:
-        labels = conf["labels"]
-        short = [lab[:6] for lab in labels]
+    if metrics.get("confusion"):
         lines.append("  confusion (rows: truth, columns: verdict):")
-        lines.append("    " + " " * 18 + " ".join(f"{s:>6}" for s in short))
-        for lab, row in zip(labels, conf["matrix"]):
-            lines.append(f"    {lab:<18}" + " ".join(f"{v:>6d}" for v in row))
+        lines.append(format_confusion(metrics["confusion"]))
+    return "\n".join(lines)
+
+
+def format_confusion(confusion: dict, indent: str = "    ") -> str:
+    """A confusion matrix ``{"labels": [...], "matrix": [[...]]}`` as aligned text."""
+    labels = confusion["labels"]
+    lines = [indent + " " * 18 + " ".join(f"{lab[:6]:>6}" for lab in labels)]
+    for lab, row in zip(labels, confusion["matrix"]):
+        lines.append(f"{indent}{lab:<18}" + " ".join(f"{v:>6d}" for v in row))
     return "\n".join(lines)

@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     log(f"dataset: {ds.summary()}")
 
     train, test = training.split_by_source(ds, seed=0)
-    held = sorted(set(ds.groups[test]))
+    held = sorted(str(g) for g in set(ds.groups[test]))
     log(f"held-out evaluation on sources {held} ...")
     candidate = training.fit_ensemble(ds.subset(train))
     holdout = training.evaluate_predictions(ds.y[test], candidate.predict(ds.X[test]))
