@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from artifactscope import __version__
+from artifactscope.artifacts import ARTIFACT_NAMES
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 WRITER_NAMES = ("table", "json", "jsonl", "csv", "html", "junit")  # keys of artifactscope.reports.WRITERS
@@ -224,6 +225,34 @@ def _evaluate_by_source(args) -> int:
     return EXIT_CLEAN
 
 
+# -- labelled samples -----------------------------------------------------------------------------------
+def cmd_label(args) -> int:
+    from artifactscope import frames
+    from artifactscope.artifacts import validate_label
+    from artifactscope.library import LibraryError, SampleLibrary
+
+    try:
+        validate_label(args.label)
+        library = SampleLibrary(args.library)
+    except (ValueError, LibraryError, OSError) as exc:
+        return _fail(str(exc))
+    failed = 0
+    with library:
+        for path in args.files:
+            try:
+                stored = library.add_file(path, label=args.label, frame=args.frame)
+            except (ValueError, frames.FrameReadError, OSError) as exc:
+                print(f"artifactscope: error: {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            for sample, created in stored:
+                where = path if sample.frame is None else f"{path} [frame {sample.frame}]"
+                print(f"{'added' if created else 'already in the library'}: {where} as {sample.label}")
+        counts = ", ".join(f"{k} {v}" for k, v in library.counts().items() if v)
+        print(f"library {library.root}: {counts or 'empty'}")
+    return EXIT_ERROR if failed else EXIT_CLEAN
+
+
 # -- synthesis ------------------------------------------------------------------------------------------
 def cmd_synthesize(args) -> int:
     from artifactscope import synth, training
@@ -373,6 +402,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-frames-per-source", type=_positive_int, default=None,
                    help="use an evenly spaced subset of each source's frames")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("label", help="add frames to the labelled-sample library (to retrain on later)",
+                       description="Store frames with the label a tester gives them. Duplicates (same pixels) "
+                                   "are stored once; giving a stored frame another label relabels it.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="images, or videos with --frame")
+    p.add_argument("--as", dest="label", required=True, metavar="LABEL",
+                   help="clean or an artifact name (" + ", ".join(ARTIFACT_NAMES) + ")")
+    p.add_argument("--frame", type=int, action="append", help="video frame index (repeatable)")
+    p.add_argument("--library", help="library folder (default: $ARTIFACTSCOPE_LIBRARY or the user data folder)")
+    p.set_defaults(func=cmd_label)
 
     p = sub.add_parser("synthesize", help="write a labelled corrupted dataset (with masks) from clean frames")
     p.add_argument("clean", metavar="CLEAN", help="folder of clean frames")

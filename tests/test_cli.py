@@ -125,3 +125,15 @@ def test_synthesize_writes_labelled_tree_with_masks(frame_dirs, capsys, tmp_path
         images = [p for p in (out / label).glob("*.png") if not p.name.endswith(".mask.png")]
         masks = list((out / label).glob("*.mask.png"))
         assert len(images) == 2 and len(masks) == 2
+
+
+def test_label_adds_to_library_and_reports_bad_files(scan_dir, capsys, tmp_path):
+    library = tmp_path / "lib"
+    code, out, err = run(["label", scan_dir / "shader_01.png", tmp_path / "missing.png", "--as", "shader",
+                          "--library", library], capsys)
+    assert code == 2 and "missing.png" in err
+    assert "added" in out and "shader 1" in out
+    code, out, _ = run(["label", scan_dir / "shader_01.png", "--as", "clean", "--library", library], capsys)
+    assert code == 0 and "clean 1" in out and "shader" not in out.split("library")[-1]
+    code, _, err = run(["label", scan_dir / "shader_01.png", "--as", "sparkles", "--library", library], capsys)
+    assert code == 2 and "unknown label" in err
