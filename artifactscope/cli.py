@@ -147,7 +147,7 @@ def cmd_train(args) -> int:
         return _fail(str(exc))
     bar.close()
     print(f"dataset: {len(ds)} samples from {len(set(ds.groups))} source(s)", file=sys.stderr)
-    params = {"target_fpr": args.target_fpr, "combiner": args.combiner}
+    params = {"target_fpr": args.target_fpr, "combiner": args.combiner, "n_jobs": args.jobs}
     metrics = {}
     if not args.no_holdout:
         train, test = training.split_by_source(ds, seed=args.seed)

@@ -59,6 +59,9 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         False-positive rate on clean frames that the thresholds aim for (on out-of-fold predictions).
     min_threshold : float
         Lowest threshold any class may get.
+    n_jobs : int or None
+        Processes fitting experts in parallel (joblib; each process gets an equal share of the cores'
+        threads, which avoids the oversubscription of several multi-threaded fits on few cores).
     random_state : int or None
 
     Attributes
@@ -81,6 +84,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         cv: int = 3,
         target_fpr: float = 0.02,
         min_threshold: float = 0.5,
+        n_jobs: int | None = None,
         random_state: int | None = 0,
     ):
         self.expert_params = expert_params
@@ -89,6 +93,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         self.cv = cv
         self.target_fpr = target_fpr
         self.min_threshold = min_threshold
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     # -- construction ---------------------------------------------------------------------------------
@@ -163,19 +168,28 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
                 progress(stage, done, total)
 
         # Out-of-fold expert outputs: the combiner must learn from outputs on frames the experts never saw.
-        oof = np.zeros((len(y), len(self.artifacts_)))
-        for train, test in splits:
+        # Every (fold, artifact) fit and every final fit is an independent task, run across processes.
+        from joblib import Parallel, delayed
+
+        X32 = np.ascontiguousarray(X, dtype=np.float32)  # half the memory shipped to workers; trees bin anyway
+        tasks, slots = [], []
+        for k, (train, test) in enumerate(splits):
             for j, artifact in enumerate(self.artifacts_):
-                target = (y[train] == artifact).astype(int)
-                if target.min() == target.max():  # class absent from this fold's training part
-                    oof[test, j] = float(target[0])
-                else:
-                    oof[test, j] = self._make_expert(artifact).fit(X[train], target).predict_proba(X[test])[:, 1]
-                step(f"expert {artifact} (fold)")
+                tasks.append(delayed(_fit_expert)(self._make_expert(artifact), X32, y == artifact, train, test))
+                slots.append((k, j, artifact))
+        for j, artifact in enumerate(self.artifacts_):
+            tasks.append(delayed(_fit_expert)(self._make_expert(artifact), X32, y == artifact, None, None))
+            slots.append((None, j, artifact))
+        oof = np.zeros((len(y), len(self.artifacts_)))
         self.experts_ = {}
-        for artifact in self.artifacts_:
-            self.experts_[artifact] = self._make_expert(artifact).fit(X, (y == artifact).astype(int))
-            step(f"expert {artifact}")
+        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(tasks)
+        for (k, j, artifact), (expert, proba) in zip(slots, results):
+            if k is None:
+                self.experts_[artifact] = expert
+                step(f"expert {artifact}")
+            else:
+                oof[splits[k][1], j] = proba
+                step(f"expert {artifact} (fold {k + 1})")
 
         Z = np.hstack([_logit(oof), self._gate(X)])
         # Out-of-fold combiner outputs set the thresholds on frames neither stage was trained on.
@@ -269,6 +283,16 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """``clean`` or the detected artifact for each sample, using the per-class thresholds."""
         return self.decide(self.predict_proba(X)).labels
+
+
+def _fit_expert(expert: ArtifactExpert, X: np.ndarray, positive: np.ndarray, train, test):
+    """Fit one expert on rows `train` (all rows when None); return it and its probabilities on rows `test`."""
+    rows = slice(None) if train is None else train
+    target = positive[rows].astype(int)
+    if target.min() == target.max():  # class absent from this fold's training part: a constant answer
+        return None, np.full(0 if test is None else len(test), float(target[0]))
+    expert.fit(X[rows], target)
+    return expert, None if test is None else expert.predict_proba(X[test])[:, 1]
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

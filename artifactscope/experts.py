@@ -69,6 +69,8 @@ class ArtifactExpert(ClassifierMixin, BaseEstimator):
         Boosting learning rate.
     max_leaf_nodes : int
         Leaves per tree (hgb).
+    max_features : float
+        Share of the features each split considers (hgb): faster, and less reliance on any single feature.
     l2_regularization : float
         L2 penalty of the trees (hgb).
     C : float
@@ -93,9 +95,10 @@ class ArtifactExpert(ClassifierMixin, BaseEstimator):
         artifact: str = "artifact",
         blocks: tuple[str, ...] | None = None,
         model: str = "hgb",
-        max_iter: int = 200,
-        learning_rate: float = 0.1,
+        max_iter: int = 150,
+        learning_rate: float = 0.12,
         max_leaf_nodes: int = 31,
+        max_features: float = 0.5,
         l2_regularization: float = 1.0,
         C: float = 1.0,
         class_weight: str | None = "balanced",
@@ -107,6 +110,7 @@ class ArtifactExpert(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
+        self.max_features = max_features
         self.l2_regularization = l2_regularization
         self.C = C
         self.class_weight = class_weight
@@ -118,6 +122,7 @@ class ArtifactExpert(ClassifierMixin, BaseEstimator):
                 max_iter=self.max_iter,
                 learning_rate=self.learning_rate,
                 max_leaf_nodes=self.max_leaf_nodes,
+                max_features=self.max_features,
                 l2_regularization=self.l2_regularization,
                 class_weight=self.class_weight,
                 early_stopping=False,

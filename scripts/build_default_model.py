@@ -29,6 +29,10 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+def fit_progress(stage: str, done: int, total: int) -> None:
+    log(f"  fit {done}/{total}: {stage}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", default=str(Path.home() / "artifactscope-work"),
@@ -73,13 +77,13 @@ def main(argv=None) -> int:
     train, test = training.split_by_source(ds, seed=0)
     held = sorted(str(g) for g in set(ds.groups[test]))
     log(f"held-out evaluation on sources {held} ...")
-    candidate = training.fit_ensemble(ds.subset(train))
+    candidate = training.fit_ensemble(ds.subset(train), n_jobs=args.jobs, progress=fit_progress)
     holdout = training.evaluate_predictions(ds.y[test], candidate.predict(ds.X[test]))
     holdout["sources"] = held
     print(training.format_metrics(holdout, f"held out: {', '.join(held)}"), flush=True)
 
     log("fitting the final model on all sources ...")
-    ensemble = training.fit_ensemble(ds)
+    ensemble = training.fit_ensemble(ds, n_jobs=args.jobs, progress=fit_progress)
     log(f"out-of-fold: {ensemble.oof_metrics_}; thresholds: {ensemble.thresholds_}")
     model_store.save_bundle(ensemble, args.out, name="default", training=ds.summary(),
                             metrics={"holdout": holdout, "oof": ensemble.oof_metrics_})

@@ -3,9 +3,16 @@
 import os
 from pathlib import Path
 
-import pytest
-
+# One BLAS/OpenMP thread per test process: pytest-xdist already runs one process per core, and
+# multi-threaded fits in several processes on the same cores slow each other down many times over.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+threadpool_limits(1)  # in case numpy was imported before the variables above were read
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
