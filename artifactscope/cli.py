@@ -320,6 +320,14 @@ def cmd_render(args) -> int:
     return EXIT_CLEAN
 
 
+def cmd_gui(args) -> int:
+    try:
+        from artifactscope.gui.app import main as gui_main
+    except ImportError as exc:
+        return _fail(f"the desktop application needs PySide6: pip install 'artifactscope[gui]' ({exc})")
+    return gui_main([str(p) for p in args.paths])
+
+
 # -- parser ---------------------------------------------------------------------------------------------
 def _positive_int(text: str) -> int:
     value = int(text)
@@ -419,6 +427,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-class", type=_positive_int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_synthesize)
+
+    p = sub.add_parser("gui", help="open the desktop application (drop frames, folders, videos on it)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="scan these right away")
+    p.set_defaults(func=cmd_gui)
 
     p = sub.add_parser("render", help="render clean game-like frames (and clips) from a built-in source",
                        description="Render clean training frames headless on the CPU. Sources need the optional "

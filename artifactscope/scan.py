@@ -186,12 +186,18 @@ def scan(
 
     ensemble = model.ensemble
     pending: list[_Item] = []
+    # A batch of a few dozen rows gains nothing from BLAS/OpenMP threads, and their spinning idle threads
+    # can stall a 2-core machine for seconds: predict single-threaded.
+    from threadpoolctl import ThreadpoolController
+
+    controller = ThreadpoolController()
 
     def flush() -> Iterator[ScanResult]:
         ready = [it for it in pending if it.features is not None]
         verdicts = None
         if ready:
-            proba = ensemble.predict_proba(np.vstack([it.features for it in ready]))
+            with controller.limit(limits=1):
+                proba = ensemble.predict_proba(np.vstack([it.features for it in ready]))
             verdicts = ensemble.decide(proba, threshold=threshold)
         k = 0
         for it in pending:

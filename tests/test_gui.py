@@ -1,0 +1,371 @@
+"""The desktop application: the Qt-free session, and the window driven as a tester would (offscreen Qt)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from artifactscope.artifacts import ARTIFACT_NAMES, CLEAN  # noqa: E402
+from artifactscope.scan import Region, ScanResult  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+CLIP = REPO / "sample_frames" / "clean_procedural_clip.mp4"
+
+
+class FakeLibrary:
+    """The SampleLibrary API the GUI relies on, recording calls."""
+
+    def __init__(self):
+        self.added: list[dict] = []
+        self.labels: dict = {}
+
+    def add(self, image=None, *, label, origin, frame=None, time_s=None, verdict=None, score=None):
+        created = (origin, frame) not in self.labels
+        self.labels[(origin, frame)] = label
+        self.added.append(dict(image=image, label=label, origin=origin, frame=frame, time_s=time_s,
+                               verdict=verdict, score=score))
+        return object(), created
+
+    def label_of(self, origin, frame=None):
+        return self.labels.get((origin, frame))
+
+
+def _result(path, score, best="shader", threshold=0.5, frame=None, error=None, regions=()):
+    if error:
+        return ScanResult(path=path, frame=frame, error=error)
+    scores = {a: (score if a == best else score / 10) for a in ARTIFACT_NAMES}
+    corrupted = score >= threshold
+    return ScanResult(path=path, frame=frame, time_s=None if frame is None else frame / 24,
+                      label=best if corrupted else CLEAN, corrupted=corrupted, score=score, scores=scores,
+                      regions=list(regions), width=320, height=180)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The Qt-free session (no display needed)
+
+
+def test_session_redecides_filters_sorts_and_labels():
+    from artifactscope.gui import session as S
+
+    lib = FakeLibrary()
+    s = S.Session(library=lib)
+    events = []
+    s.subscribe(events.append)
+    s.add_results([_result("/a/b.png", 0.9), _result("/a/a.png", 0.3, best="shape"),
+                   _result("/a/c.png", 0.6, best="morse_code", threshold=0.7),
+                   _result("/a/bad.png", 0, error="zero-byte file")])
+    assert events and len(s.visible) == 4
+    # Model thresholds: the scan's own verdicts.
+    assert [s.verdict(s.entries[i]) for i in range(3)] == [("shader", True), (CLEAN, False), (CLEAN, False)]
+    # One threshold: flagged = score >= t, label = most likely artifact; no rescan needed.
+    s.set_threshold(0.5)
+    assert [s.verdict(s.entries[i]) for i in range(3)] == [("shader", True), (CLEAN, False), ("morse_code", True)]
+    assert s.verdict(s.entries[3]) == (None, None)
+    s.set_filter(S.FILTER_FLAGGED)
+    assert [s.entry_at(r).name for r in range(len(s.visible))] == ["b.png", "c.png"]
+    s.set_threshold(0.2)
+    assert len(s.visible) == 3
+    s.set_filter(S.FILTER_ALL, min_score=0.5)
+    assert {s.entry_at(r).name for r in range(len(s.visible))} == {"b.png", "c.png", "bad.png"}  # errors stay
+    s.set_filter(S.FILTER_ERRORS, min_score=0)
+    assert [s.entry_at(0).name] == ["bad.png"] and len(s.visible) == 1
+    s.set_filter("morse_code")
+    assert [s.entry_at(0).name] == ["c.png"]
+    s.set_filter(S.FILTER_ALL)
+    s.set_sort(S.SORT_SCORE)
+    assert [s.entry_at(r).name for r in range(4)] == ["bad.png", "b.png", "c.png", "a.png"]
+    s.set_sort(S.SORT_NAME)
+    assert [s.entry_at(r).name for r in range(4)] == ["a.png", "b.png", "bad.png", "c.png"]
+    # Navigation among flagged frames (threshold 0.2: a, b, c flagged).
+    s.set_threshold(0.55)
+    assert s.next_flagged(None) == 1 and s.next_flagged(1) == 3 and s.next_flagged(3) is None
+    assert s.next_flagged(3, -1) == 1
+    # Judging goes to the library, and the list knows.
+    entry = s.find("/a/b.png", None)
+    assert s.judge(entry, S.JUDGE_CLEAN) == (CLEAN, True)
+    assert lib.added[-1]["label"] == CLEAN and lib.added[-1]["origin"] == "/a/b.png"
+    assert lib.added[-1]["verdict"] == "shader" and lib.added[-1]["score"] == pytest.approx(0.9)
+    assert s.judge(entry, S.JUDGE_ARTIFACT, "triangulation") == ("triangulation", False)
+    assert s.user_label(entry) == "triangulation" and s.summary()["labelled"] == 1
+    with pytest.raises(ValueError):
+        s.judge(s.find("/a/bad.png", None), S.JUDGE_CORRECT)
+    # Export reflects the current threshold's verdicts.
+    import io
+
+    out = io.StringIO()
+    s.set_filter(S.FILTER_ALL)
+    assert s.export("json", out) == 4
+    records = {r["path"]: r for r in json.loads(out.getvalue())}
+    assert records["/a/c.png"]["label"] == "morse_code" and records["/a/c.png"]["corrupted"] is True
+    assert records["/a/bad.png"]["error"] == "zero-byte file"
+
+
+def test_session_without_library_reports_why():
+    from artifactscope.gui import session as S
+
+    def broken():
+        raise ImportError("no module named artifactscope.library")
+
+    s = S.Session(library_factory=broken)
+    s.add_results([_result("/x.png", 0.9)])
+    assert s.user_label(s.entries[0]) is None  # no crash while painting
+    with pytest.raises(S.LabellingUnavailable, match="not available"):
+        s.judge(s.entries[0], S.JUDGE_CORRECT)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The window
+
+
+@pytest.fixture(scope="module")
+def bundle(tiny_bundle):
+    from artifactscope.model_store import load_bundle
+
+    return load_bundle(tiny_bundle)
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, tiny_bundle, bundle):
+    from PySide6.QtCore import QSettings
+
+    from artifactscope.gui.main_window import MainWindow
+
+    def make(library=None, **kw):
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+        library = library if library is not None else FakeLibrary()  # (an empty SampleLibrary is falsy)
+        w = MainWindow(settings=settings, library=library, model_dir=str(tiny_bundle), **kw)
+        w._bundle, w._bundle_dir = bundle, str(tiny_bundle)  # skip reloading the model for every test
+        qtbot.addWidget(w)
+        w.resize(1280, 800)
+        w.show()
+        w.activateWindow()
+        qtbot.waitUntil(w.isActiveWindow, timeout=3000)  # single-key shortcuts work in the active window
+        return w
+
+    return make
+
+
+def _drop(window, paths):
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    enter = QDragEnterEvent(QPoint(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(drop)
+    assert drop.isAccepted()
+
+
+def _scan_and_wait(qtbot, window, paths, timeout=30000):
+    with qtbot.waitSignal(window.scanFinished, timeout=timeout):
+        _drop(window, paths)
+
+
+@pytest.fixture(scope="module")
+def many_frames(tmp_path_factory):
+    """~200 small frames for cancel/responsiveness tests."""
+    import cv2
+
+    folder = tmp_path_factory.mktemp("many")
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 255, (180, 320, 3), dtype=np.uint8)
+    for i in range(200):
+        img = np.roll(base, i * 3, axis=1)
+        cv2.imwrite(str(folder / f"f{i:03d}.png"), img)
+    return folder
+
+
+def test_drop_files_and_folder_matches_scan(qtbot, make_window, frame_dirs, bundle):
+    from artifactscope import scan
+
+    w = make_window()
+    files = sorted((frame_dirs / "beta").glob("*.png"))[:2]
+    paths = [frame_dirs / "alpha", *files]
+    _scan_and_wait(qtbot, w, paths)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):  # as the GUI's worker does (idle native pools spin on 2 cores)
+        expected = list(scan.scan([str(p) for p in paths], bundle))
+    assert len(expected) == 8
+    assert w.list_model.rowCount() == 8
+    got = {e.key: e.result for e in w.session.entries}
+    for r in expected:
+        g = got[(r.path, r.frame)]
+        assert (g.label, g.corrupted) == (r.label, r.corrupted)
+        assert g.score == pytest.approx(r.score)
+    # The first result is shown in the viewer, with its scores.
+    assert w._current is not None and w.bars.scores
+    assert "8 frames" in w.count_label.text()
+    assert w.recent_items()[0] == str(frame_dirs / "alpha")
+
+
+def test_cancel_stops_within_a_second(qtbot, make_window, many_frames):
+    from PySide6.QtCore import Qt
+
+    w = make_window()
+    _drop(w, [many_frames])
+    qtbot.waitUntil(lambda: w.session.entries or w._scan_frames or w.progress.maximum() > 1, timeout=10000)
+    t0 = time.monotonic()
+    with qtbot.waitSignal(w.scanFinished, timeout=3000) as blocker:
+        qtbot.mouseClick(w.cancel_button, Qt.MouseButton.LeftButton)
+    assert time.monotonic() - t0 < 1.0
+    assert blocker.args == [True]
+    assert len(w.session.entries) < 200
+    assert "cancelled" in w.statusBar().currentMessage()
+
+
+def test_gui_thread_stays_responsive(qtbot, make_window, many_frames):
+    from PySide6.QtCore import QTimer
+
+    w = make_window()
+    ticks = []
+    timer = QTimer()
+    timer.setInterval(50)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    t0 = time.monotonic()
+    _drop(w, [many_frames])
+    qtbot.waitUntil(lambda: len(w.session.entries) >= 40, timeout=20000)
+    elapsed = time.monotonic() - t0
+    w.cancel_scan()
+    qtbot.waitUntil(lambda: not w.is_scanning(), timeout=5000)
+    timer.stop()
+    assert elapsed > 0.3
+    assert len(ticks) >= 0.4 * elapsed / 0.05, (len(ticks), elapsed)
+    gaps = np.diff(ticks)
+    assert gaps.max() < 0.75, gaps.max()
+
+
+def test_judging_labels_the_current_frame(qtbot, make_window, frame_dirs):
+    from PySide6.QtCore import Qt
+
+    lib = FakeLibrary()
+    w = make_window(library=lib)
+    _scan_and_wait(qtbot, w, [frame_dirs / "gamma"])
+    w.list_view.setCurrentIndex(w.list_model.index(2))
+    entry = w._current
+    qtbot.mouseClick(w.btn_false, Qt.MouseButton.LeftButton)
+    assert lib.added[-1]["label"] == CLEAN and lib.added[-1]["origin"] == entry.result.path
+    assert entry.user_label == CLEAN and "Labelled" in w.statusBar().currentMessage()
+    w.artifact_menu.actions()[ARTIFACT_NAMES.index("dotted_line")].trigger()
+    assert lib.labels[entry.key] == "dotted_line"
+    assert "labelled: 0" not in w.count_label.text() and "1 labelled" in w.count_label.text()
+    w.filter_combo.setCurrentIndex(w.filter_combo.findData("labelled"))
+    assert w.list_model.rowCount() == 1
+    w.list_view.grab()  # the labelled badge paints
+
+
+def test_threshold_slider_changes_what_is_shown(qtbot, make_window, frame_dirs):
+    w = make_window()
+    _scan_and_wait(qtbot, w, [frame_dirs / "alpha", frame_dirs / "beta"])
+    scores = sorted(e.score for e in w.session.entries)
+    w.filter_combo.setCurrentIndex(w.filter_combo.findData("flagged"))
+    w.threshold_slider.setValue(0)
+    assert w.session.threshold == 0.0 and w.list_model.rowCount() == 12
+    mid = round((scores[5] + scores[6]) / 2, 2)  # between two frames' scores, when they differ
+    w.threshold_slider.setValue(round(mid * 100))
+    assert w.list_model.rowCount() == sum(s >= w.session.threshold for s in scores)
+    w.threshold_slider.setValue(100)
+    assert w.list_model.rowCount() == sum(s >= 1.0 for s in scores)
+    w.model_thresholds.setChecked(True)
+    assert w.session.threshold is None
+    assert w.list_model.rowCount() == sum(bool(e.result.corrupted) for e in w.session.entries)
+
+
+def test_unreadable_file_gets_an_error_badge_and_the_rest_scan(qtbot, make_window, frame_dirs, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for p in sorted((frame_dirs / "alpha").glob("*.png"))[:3]:
+        shutil.copy(p, folder / p.name)
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    (folder / "empty.jpg").write_bytes(b"")
+    w = make_window()
+    _scan_and_wait(qtbot, w, [folder])
+    errors = [e for e in w.session.entries if e.error]
+    assert len(w.session.entries) == 5 and len(errors) == 2
+    assert all(e.result.score is not None for e in w.session.entries if not e.error)
+    row = w.session.row_of(errors[0])
+    from PySide6.QtCore import Qt
+
+    tip = w.list_model.index(row).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Could not be read" in tip
+    w.list_view.setCurrentIndex(w.list_model.index(row))
+    assert not w.btn_correct.isEnabled() and "Error" in w.details.text()
+    w.list_view.grab()  # error rows paint
+    w.filter_combo.setCurrentIndex(w.filter_combo.findData("errors"))
+    assert w.list_model.rowCount() == 2
+
+
+def test_keyboard_navigation_overlay_and_export(qtbot, make_window, tmp_path):
+    from PySide6.QtCore import Qt
+
+    w = make_window()
+    regions = [Region("shader", 0.9, (10, 20, 110, 90)), Region("shape", 0.7, (200, 50, 300, 150))]
+    import cv2
+
+    paths = [str(tmp_path / f"x{i}.png") for i in range(4)]
+    for p in paths:
+        cv2.imwrite(p, np.zeros((180, 320, 3), np.uint8))
+    w.session.add_results([_result(paths[0], 0.1), _result(paths[1], 0.9, regions=regions),
+                           _result(paths[2], 0.2), _result(paths[3], 0.8, best="shape")])
+    w.list_view.setFocus()
+    w.list_view.setCurrentIndex(w.list_model.index(0))
+    qtbot.keyClick(w.list_view, Qt.Key.Key_N)
+    assert w.current_row() == 1
+    qtbot.waitUntil(w.view.has_image, timeout=5000)  # the frame loads off the GUI thread
+    assert len(w.view.overlay_items()) == 4  # two boxes and their captions
+    w.act_overlay.setChecked(False)
+    assert w.view.overlay_items() == []
+    w.act_overlay.setChecked(True)
+    qtbot.keyClick(w.list_view, Qt.Key.Key_J)
+    assert w.current_row() == 3
+    qtbot.keyClick(w.list_view, Qt.Key.Key_P)
+    assert w.current_row() == 1
+    for fmt in w.export_formats():
+        if fmt in ("json", "csv"):
+            out = tmp_path / f"r.{fmt}"
+            assert w.export_to(str(out)) == 4
+            assert out.read_text().count("x1.png") == 1
+
+
+def test_video_timeline_and_bad_model_setting(qtbot, make_window, tmp_path):
+    if not CLIP.is_file():
+        pytest.skip("sample clip missing")
+    w = make_window()
+    w.every = 4
+    _scan_and_wait(qtbot, w, [CLIP])
+    assert len(w.session.entries) == 12 and all(e.result.frame is not None for e in w.session.entries)
+    assert w.timeline_box.isVisible() and len(w.timeline.entries) == 12
+    from PySide6.QtCore import QPoint, Qt
+
+    x = int(w.timeline._x(40))
+    qtbot.mouseClick(w.timeline, Qt.MouseButton.LeftButton, pos=QPoint(x, 20))
+    assert w._current.result.frame == 40 and w.current_row() == 10
+    qtbot.waitUntil(lambda: w.view.has_image(), timeout=5000)
+    # A folder that is not a model: refused in the status bar, the old model kept.
+    assert w.apply_settings(str(tmp_path), None, 2, 1) is False
+    assert "Model not changed" in w.statusBar().currentMessage()
+    assert w._bundle is not None and w.every == 2
+
+
+def test_real_library_if_present(qtbot, make_window, frame_dirs, tmp_path):
+    library = pytest.importorskip("artifactscope.library")
+    lib = library.SampleLibrary(root=tmp_path / "lib")
+    w = make_window(library=lib)
+    _scan_and_wait(qtbot, w, [sorted((frame_dirs / "alpha").glob("*.png"))[0]])
+    w.judge("artifact", "shader")
+    entry = w._current
+    assert lib.label_of(entry.result.path, entry.result.frame) == "shader"
