@@ -213,7 +213,7 @@ def _evaluate_by_source(args) -> int:
         ds = _dataset(args, bar)
         bar.close()
         print(f"dataset: {len(ds)} samples from sources {', '.join(sorted(set(ds.groups)))}", file=sys.stderr)
-        result = training.leave_one_source_out(ds, args.recipes, progress=bar.stage)
+        result = training.leave_one_source_out(ds, args.recipes, progress=bar.stage, n_jobs=args.jobs)
     except (ValueError, FileNotFoundError) as exc:
         bar.close()
         return _fail(str(exc))
