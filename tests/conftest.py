@@ -63,7 +63,9 @@ def tiny_bundle(tmp_path_factory, frame_dirs):
     from artifactscope import model_store, training
 
     ds = training.build_dataset([frame_dirs], per_frame=10, n_clean=3, seed=0, jobs=1, cache_dir=None)
-    ensemble = training.fit_ensemble(ds, expert_params={"*": {"max_iter": 25}}, combiner="logreg", cv=3)
+    # Logistic experts are fast to fit; one small boosted expert keeps tree types in the bundle round trip.
+    params = {"*": {"model": "logreg", "max_iter": 300}, "shader": {"model": "hgb", "max_iter": 10}}
+    ensemble = training.fit_ensemble(ds, expert_params=params, combiner="logreg", cv=3)
     path = tmp_path_factory.mktemp("models") / "tiny"
     model_store.save_bundle(ensemble, path, name="tiny", training=ds.summary())
     return path
