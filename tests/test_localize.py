@@ -1,0 +1,101 @@
+"""Localisation: an artifact pasted at a known place gives a region there; a clean frame gives none."""
+
+import numpy as np
+import pytest
+
+from artifactscope.localize import CUES, Localization, grid_shape, heatmap_to_frame, localize
+from artifactscope.scan import Region
+from artifactscope.synth import procedural_frame
+
+W, H = 640, 360
+
+
+def _iou(a, b):
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return procedural_frame(np.random.default_rng(5), width=W, height=H)
+
+
+@pytest.fixture(scope="module")
+def bundle(tiny_bundle):
+    from artifactscope.model_store import load_bundle
+
+    return load_bundle(tiny_bundle)
+
+
+def test_discoloration_patch_found_where_pasted(frame, bundle):
+    img = frame.copy()
+    box = (400, 200, 600, 330)  # lower-right quadrant
+    img[box[1]:box[3], box[0]:box[2]] = (255, 0, 0)
+    loc = localize(img, bundle, "discoloration")
+    assert isinstance(loc, Localization) and loc.regions
+    best = loc.regions[0]
+    assert isinstance(best, Region) and best.label == "discoloration"
+    assert _iou(best.box, box) > 0.5, best.box
+
+
+def test_line_pixelation_band_found_where_pasted(frame, bundle):
+    rng = np.random.default_rng(0)
+    img = frame.copy()
+    box = (0, 60, W, 100)  # a horizontal band across the top third
+    blocks = rng.integers(0, 256, (10, W // 4, 3), dtype=np.uint8)
+    img[60:100] = np.repeat(np.repeat(blocks, 4, 0), 4, 1)
+    loc = localize(img, bundle, "line_pixelation")
+    assert loc.regions
+    x0, y0, x1, y1 = loc.regions[0].box
+    assert y0 <= 80 <= y1 and _iou(loc.regions[0].box, box) > 0.3, loc.regions[0].box
+
+
+def test_heatmap_is_a_coarse_grid_in_unit_range(frame, bundle):
+    img = frame.copy()
+    img[20:120, 20:200] = (0, 255, 0)
+    loc = localize(img, bundle, "discoloration", score=0.8)
+    assert loc.grid == grid_shape(W, H) == loc.heatmap.shape
+    assert loc.heatmap.dtype == np.float32
+    assert 0.0 <= loc.heatmap.min() and loc.heatmap.max() <= 1.0
+    assert all(0 < r.score <= 0.8 for r in loc.regions)  # never above the frame's own score
+    for r in loc.regions:
+        x0, y0, x1, y1 = r.box
+        assert 0 <= x0 < x1 <= W and 0 <= y0 < y1 <= H
+    up = heatmap_to_frame(loc.heatmap, W, H)
+    assert up.shape == (H, W) and up[70, 100] > up[300, 500]
+    assert set(loc.to_dict()) >= {"label", "heatmap", "regions", "grid"}
+
+
+def test_clean_frame_gives_no_region(bundle):
+    # A smooth, unsaturated frame: no cue for these classes fires.
+    y, x = np.mgrid[0:H, 0:W]
+    grey = (60 + 80 * x / W + 40 * y / H).astype(np.uint8)
+    clean = np.stack([grey, grey, (grey * 0.9).astype(np.uint8)], axis=-1)
+    for label in ("discoloration", "morse_code", "dotted_line", "line_pixelation"):
+        assert localize(clean, bundle, label).regions == [], label
+    loc = localize(clean, bundle, "clean")
+    assert loc.regions == [] and not loc.heatmap.any()
+
+
+def test_label_none_uses_the_model(frame, bundle):
+    loc = localize(frame, bundle)
+    assert loc.label in ("clean", *CUES)
+    if loc.label == "clean":
+        assert loc.regions == []
+
+
+def test_unknown_label_is_refused(frame):
+    with pytest.raises(ValueError, match="unknown artifact"):
+        localize(frame, None, "wobble")
+    with pytest.raises(ValueError, match="label"):
+        localize(frame, None)
+
+
+@pytest.mark.parametrize("label", sorted(CUES))
+def test_every_class_localises_small_frames(label, bundle):
+    img = procedural_frame(np.random.default_rng(1), width=64, height=40)
+    loc = localize(img, bundle, label)
+    assert loc.heatmap.shape == loc.grid
+    assert len(loc.regions) <= 3

@@ -1,0 +1,52 @@
+"""The shipped model on the shipped sample frames: what a new user sees after the README's first command."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from artifactscope import cli
+from artifactscope.artifacts import LABELS
+from artifactscope.model_store import default_model_dir, load_bundle
+from artifactscope.reports import load_schema
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "sample_frames"
+
+
+def true_label(name: str) -> str:
+    """File names start with the true label: clean_doom_01.png, screen_tearing_panda3d_01.png."""
+    return max((lab for lab in LABELS if name.startswith(lab + "_")), key=len)
+
+
+@pytest.fixture(scope="module")
+def sample_records(tmp_path_factory):
+    out = tmp_path_factory.mktemp("shipped") / "samples.json"
+    code = cli.main(["scan", str(SAMPLES), "--format", "json", "--out", str(out)])
+    return code, json.loads(out.read_text())
+
+
+def test_shipped_bundle_is_small_and_loads():
+    path = default_model_dir()
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    assert size <= 20 * 2**20
+    bundle = load_bundle(path)
+    assert list(bundle.ensemble.classes_) == list(LABELS)
+
+
+def test_sample_images_get_their_true_verdicts(sample_records):
+    code, records = sample_records
+    images = [r for r in records if r["frame"] is None]
+    assert len(images) == len(list(SAMPLES.glob("*.png")))
+    wrong = [(Path(r["path"]).name, r["label"], round(r["score"], 3)) for r in images
+             if r["label"] != true_label(Path(r["path"]).name)]
+    assert wrong == []
+    assert code == 1  # artifacts found
+
+
+def test_sample_json_validates_against_schema(sample_records):
+    _, records = sample_records
+    schema = load_schema()
+    for record in records:
+        jsonschema.validate(record, schema)
