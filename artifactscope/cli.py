@@ -88,25 +88,39 @@ def cmd_scan(args) -> int:
     from artifactscope import scan as scan_mod
     from artifactscope.reports import WRITERS
 
+    if args.backend == "dask" and not args.scheduler:
+        return _fail("--backend dask needs --scheduler ADDRESS (e.g. tcp://scheduler:8786)")
     model, error = _load_model(args.model)
     if model is None:
         return _fail(error)
     tally = scan_mod.Tally()
-    total = scan_mod.count_files(args.paths)
+    # No counting pass over huge folders: the bar's total appears once discovery has finished.
+    single = len(args.paths) == 1 and not os.path.isdir(args.paths[0])
+    show = args.progress == "always" or (args.progress == "auto" and not single)
     bar = _Progress("scanning", None if args.progress == "auto" else args.progress == "always")
-    results = scan_mod.scan(args.paths, model, threshold=args.threshold, every=args.every, jobs=args.jobs,
-                            progress=bar if total > 1 or args.progress == "always" else None,
-                            total_files=total)
     try:
+        results = scan_mod.scan(args.paths, model, threshold=args.threshold, every=args.every, fps=args.fps,
+                                jobs=args.jobs, progress=bar if show else None, backend=args.backend,
+                                scheduler=args.scheduler, results_file=args.resume)
+        if args.resume:
+            # Records go to the results file as they come; the report is made from all of it, old and new.
+            for _ in results:
+                pass
+            bar.close()
+            results = scan_mod.read_results(args.resume)
         with _output(args.out) as out:
             WRITERS[args.format](tally.watch(results), out)
     except KeyboardInterrupt:
         bar.close()
-        print("artifactscope: interrupted", file=sys.stderr)
+        kept = f"; finished files are kept in {args.resume}, run the same command to resume" if args.resume else ""
+        print(f"artifactscope: interrupted{kept}", file=sys.stderr)
         return 130
+    except (scan_mod.ResultsFileError, scan_mod.BackendUnavailable) as exc:
+        bar.close()
+        return _fail(str(exc))
     except OSError as exc:
         bar.close()
-        return _fail(f"cannot write {args.out}: {exc}")
+        return _fail(f"cannot write the results: {exc}")
     bar.close()
     summary = tally.as_dict()
     if args.out and args.out != "-" or args.format != "table":
@@ -114,6 +128,13 @@ def cmd_scan(args) -> int:
         print(f"{summary['frames']} frame(s), {summary['flagged']} flagged" + (f" ({found})" if found else "")
               + f", {summary['errors']} unreadable", file=sys.stderr)
     return scan_mod.exit_status(summary)
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
 
 
 # -- train / evaluate -----------------------------------------------------------------------------------
@@ -382,7 +403,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=_probability,
                    help="one decision threshold for all classes instead of the model's per-class thresholds")
     p.add_argument("--every", type=_positive_int, default=1, help="analyse every N-th video frame (default 1)")
+    p.add_argument("--fps", type=_positive_float,
+                   help="analyse about F video frames per second instead (--every applies when a video's frame "
+                        "rate is unknown)")
     p.add_argument("--jobs", type=_jobs, default=1, help="worker processes (default 1; -1: all cores)")
+    p.add_argument("--resume", metavar="FILE",
+                   help="JSON-lines results file, appended as the scan goes; run again with the same FILE after "
+                        "an interruption to skip the files already done (the report covers them all)")
+    p.add_argument("--backend", choices=["local", "dask"], default="local",
+                   help="local processes (default) or a Dask cluster (needs --scheduler; "
+                        "pip install 'artifactscope[dask]')")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786")
     p.add_argument("--progress", choices=["auto", "always", "never"], default="auto",
                    help="progress bar on stderr (auto: on a terminal when scanning several files)")
     p.set_defaults(func=cmd_scan)
