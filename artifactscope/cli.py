@@ -101,7 +101,7 @@ def cmd_scan(args) -> int:
     try:
         results = scan_mod.scan(args.paths, model, threshold=args.threshold, every=args.every, fps=args.fps,
                                 jobs=args.jobs, progress=bar if show else None, backend=args.backend,
-                                scheduler=args.scheduler, results_file=args.resume)
+                                scheduler=args.scheduler, results_file=args.resume, regions=not args.no_regions)
         if args.resume:
             # Records go to the results file as they come; the report is made from all of it, old and new.
             for _ in results:
@@ -403,6 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=_probability,
                    help="one decision threshold for all classes instead of the model's per-class thresholds")
     p.add_argument("--every", type=_positive_int, default=1, help="analyse every N-th video frame (default 1)")
+    p.add_argument("--no-regions", action="store_true",
+                   help="do not locate artifacts in flagged frames (faster; 'regions' stays empty)")
     p.add_argument("--fps", type=_positive_float,
                    help="analyse about F video frames per second instead (--every applies when a video's frame "
                         "rate is unknown)")

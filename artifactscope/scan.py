@@ -146,6 +146,7 @@ class _Options:
     max_pixels: int = frames.DEFAULT_MAX_PIXELS
     threshold: float | None = None
     batch_size: int = 32
+    regions: bool = True
 
 
 def _analyse(display: str, fr: frames.Frame) -> _Item:
@@ -230,13 +231,42 @@ def _read_items(entries: Iterable[tuple[str, str, str | None]], opts: _Options) 
 
 
 # -- prediction ---------------------------------------------------------------------------------------------
+def _frame_pixels(path: str, frame: int | None, max_pixels: int) -> np.ndarray | None:
+    """Read one frame again (an image, or frame `frame` of a video); None when it cannot be read now."""
+    try:
+        if frame is None:
+            return frames.read_image(path, max_pixels=max_pixels)
+        for fr in frames.iter_video(path, every=max(1, frame), max_pixels=max_pixels):
+            if fr.index == frame:
+                return fr.pixels
+            if fr.index is None or fr.index > frame:
+                return None
+    except Exception:  # noqa: BLE001 - regions are a bonus; the verdict stands without them
+        return None
+    return None
+
+
 class _Predictor:
-    def __init__(self, model: ModelBundle, threshold: float | None) -> None:
+    def __init__(self, model: ModelBundle, threshold: float | None, regions: bool = True,
+                 max_pixels: int = frames.DEFAULT_MAX_PIXELS) -> None:
         from threadpoolctl import ThreadpoolController
 
+        self.model = model
         self.ensemble = model.ensemble
         self.threshold = threshold
+        self.regions = regions
+        self.max_pixels = max_pixels
         self.controller = ThreadpoolController()
+
+    def _regions(self, it: _Item, label: str, score: float) -> list[Region]:
+        """Where the artifact is, for a flagged frame. Flagged frames are few, so they are read again rather
+        than keeping every frame's pixels in memory until its batch is predicted."""
+        from artifactscope.localize import localize
+
+        pixels = _frame_pixels(it.path, it.frame, self.max_pixels)
+        if pixels is None:
+            return []
+        return localize(pixels, self.model, label, score=score).regions
 
     def __call__(self, items: list[_Item]) -> list[ScanResult]:
         ensemble = self.ensemble
@@ -255,10 +285,11 @@ class _Predictor:
                 continue
             row = verdicts.proba[k]
             scores = {str(c): float(p) for c, p in zip(ensemble.classes_, row) if c != CLEAN}
+            label, flagged, score = str(verdicts.labels[k]), bool(verdicts.corrupted[k]), float(verdicts.score[k])
             out.append(ScanResult(
                 path=it.path, frame=it.frame, time_s=it.time_s,
-                label=str(verdicts.labels[k]), corrupted=bool(verdicts.corrupted[k]),
-                score=float(verdicts.score[k]), scores=scores, regions=[],
+                label=label, corrupted=flagged, score=score, scores=scores,
+                regions=self._regions(it, label, score) if flagged and self.regions else [],
                 width=it.width, height=it.height,
             ))
             k += 1
@@ -306,6 +337,7 @@ class _Packed:
     size: np.ndarray  # int32 (n, 2) width/height, -1 for None
     errors: dict[int, str]
     labels: tuple[str, ...]
+    regions: dict[int, list[Region]] = field(default_factory=dict)  # flagged frames only: few
 
     @classmethod
     def pack(cls, path: str, results: list[ScanResult]) -> _Packed:
@@ -328,6 +360,8 @@ class _Packed:
             p.score[i] = r.score
             p.scores[i] = [r.scores[k] for k in names]
             p.size[i] = (r.width if r.width is not None else -1, r.height if r.height is not None else -1)
+            if r.regions:
+                p.regions[i] = list(r.regions)
         return p
 
     def unpack(self) -> Iterator[ScanResult]:
@@ -341,7 +375,8 @@ class _Packed:
             yield ScanResult(
                 path=self.path, frame=frame, time_s=t, label=self.labels[self.label[i]],
                 corrupted=bool(self.corrupted[i]), score=float(self.score[i]),
-                scores={k: float(v) for k, v in zip(self.names, self.scores[i])}, regions=[],
+                scores={k: float(v) for k, v in zip(self.names, self.scores[i])},
+                regions=list(self.regions.get(i, [])),
                 width=w if w >= 0 else None, height=h if h >= 0 else None,
             )
 
@@ -374,7 +409,7 @@ def _run_task(entries: list[tuple[str, str, str | None]], model_ref: str | None,
     """Read, analyse and predict the files of one task; one _Packed per file, in order."""
     out: list[_Packed] = []
     try:
-        predict = _Predictor(_worker_model(model_ref), opts.threshold)
+        predict = _Predictor(_worker_model(model_ref), opts.threshold, opts.regions, opts.max_pixels)
     except Exception as exc:  # noqa: BLE001 - e.g. the bundle is not visible on this worker
         return _failed_task(entries, f"the worker cannot load the model ({exc})")
     current: list[ScanResult] = []
@@ -728,6 +763,7 @@ def scan(
     results_file: str | os.PathLike | None = None,
     files_per_task: int = 8,
     max_in_flight: int | None = None,
+    regions: bool = True,
 ) -> Iterator[ScanResult]:
     """Scan images, folders and videos; yield one result per frame (or per unreadable file), in order.
 
@@ -764,6 +800,8 @@ def scan(
         Images per task sent to a worker process or the cluster (a video is always a task of its own).
     max_in_flight : int, optional
         Most tasks outstanding on the cluster (default: twice its threads).
+    regions : bool
+        Locate the artifact in flagged frames (boxes in ``ScanResult.regions``); the frame is read again.
 
     Raises
     ------
@@ -786,7 +824,7 @@ def scan(
         raise ValueError("files_per_task and batch_size must be positive")
     if jobs == -1:
         jobs = os.cpu_count() or 1
-    return _scan(paths, model, _Options(every, fps, max_pixels, threshold, batch_size), jobs, progress, cancel,
+    return _scan(paths, model, _Options(every, fps, max_pixels, threshold, batch_size, regions), jobs, progress, cancel,
                  total_files, backend, scheduler, results_file, files_per_task, max_in_flight)
 
 
@@ -807,7 +845,7 @@ def _scan(paths, model, opts: _Options, jobs, progress, cancel, total_files, bac
     elif jobs > 1:
         stream = _unpacked(_local_pool(_tasks(discovery, files_per_task), model, opts, jobs))
     else:
-        stream = _predicted(_read_items(discovery, opts), _Predictor(model, opts.threshold), opts.batch_size)
+        stream = _predicted(_read_items(discovery, opts), _Predictor(model, opts.threshold, opts.regions, opts.max_pixels), opts.batch_size)
 
     finished = 0
     try:

@@ -85,3 +85,19 @@ def test_bad_arguments(model, folder):
         list(scan_mod.scan([folder], model, every=0))
     with pytest.raises(ValueError, match="threshold"):
         list(scan_mod.scan([folder], model, threshold=1.5))
+
+
+def test_flagged_frames_get_regions_inside_the_frame(folder, model):
+    results = [r for r in scan_mod.scan([folder], model, threshold=0.0) if r.error is None]
+    assert results and all(r.corrupted for r in results)
+    with_regions = [r for r in results if r.regions]
+    assert with_regions, "no flagged frame got a region"
+    for r in with_regions:
+        for region in r.regions:
+            x0, y0, x1, y1 = region.box
+            assert 0 <= x0 < x1 <= r.width and 0 <= y0 < y1 <= r.height
+            assert region.label == r.label and 0.0 <= region.score <= r.score + 1e-4  # scores are rounded
+    quiet = list(scan_mod.scan([folder], model, threshold=0.0, regions=False))
+    assert all(r.regions == [] for r in quiet)
+    parallel = [r for r in scan_mod.scan([folder], model, threshold=0.0, jobs=2) if r.error is None]
+    assert [r.regions for r in parallel] == [r.regions for r in results]
