@@ -89,7 +89,9 @@ def test_resume_after_kill_skips_done_files_and_matches_uninterrupted_run(mixed_
     monkeypatch.setattr(scan_mod.frames, "read_image", lambda p, **kw: reads.append(p) or real_read(p, **kw))
     code = cli.main(common + ["--out", str(tmp_path / "resumed.json"), "--resume", str(results)])
     capsys.readouterr()
-    assert len(reads) == 10  # the 10 finished images were skipped; the video and the other 10 were scanned
+    # The 10 finished images were skipped; the video and the other 10 were scanned (flagged images are read
+    # a second time for their regions, so count distinct files).
+    assert len(set(reads)) == 10
     assert results.read_bytes().startswith(kept)  # nothing already complete was lost or rewritten
     resumed = json.loads((tmp_path / "resumed.json").read_text())
     assert resumed == json.loads((tmp_path / "ref.json").read_text())
