@@ -220,13 +220,21 @@ def _read_file(read_path: str, display: str, opts: _Options) -> Iterator[_Item]:
                     f"{declared} frames the container declares could be read)")
 
 
-def _read_items(entries: Iterable[tuple[str, str, str | None]], opts: _Options) -> Iterator[_Item | _FileEnd]:
-    """Items of each ``(read path, display path, discovery error)`` entry, each file closed by a _FileEnd."""
+def _read_items(entries: Iterable[tuple[str, str, str | None]], opts: _Options,
+                cancel: CancelFn | None = None) -> Iterator[_Item | _FileEnd]:
+    """Items of each ``(read path, display path, discovery error)`` entry, each file closed by a _FileEnd.
+    `cancel` is polled between frames, so a cancelled scan stops reading at once instead of after a batch
+    (the frames already read are still predicted and handed over)."""
     for read_path, display, error in entries:
+        if cancel is not None and cancel():
+            return
         if error is not None:
             yield _Item(display, None, None, None, error)
         else:
-            yield from _read_file(read_path, display, opts)
+            for item in _read_file(read_path, display, opts):
+                yield item
+                if cancel is not None and cancel():
+                    return  # no _FileEnd: a half-read file is not done (resume rescans it)
         yield _FileEnd(display)
 
 
@@ -845,7 +853,8 @@ def _scan(paths, model, opts: _Options, jobs, progress, cancel, total_files, bac
     elif jobs > 1:
         stream = _unpacked(_local_pool(_tasks(discovery, files_per_task), model, opts, jobs))
     else:
-        stream = _predicted(_read_items(discovery, opts), _Predictor(model, opts.threshold, opts.regions, opts.max_pixels), opts.batch_size)
+        predictor = _Predictor(model, opts.threshold, opts.regions, opts.max_pixels)
+        stream = _predicted(_read_items(discovery, opts, cancel), predictor, opts.batch_size)
 
     finished = 0
     try:
