@@ -59,6 +59,10 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         False-positive rate on clean frames that the thresholds aim for (on out-of-fold predictions).
     min_threshold : float
         Lowest threshold any class may get.
+    balance_clean : bool
+        Weight the combiner's training samples so that clean and corrupted frames count equally: synthesised
+        training data holds several corrupted variants per clean frame, and that prior would otherwise push
+        every ambiguous clean frame towards "corrupted".
     n_jobs : int or None
         Processes fitting experts in parallel (joblib; each process gets an equal share of the cores'
         threads, which avoids the oversubscription of several multi-threaded fits on few cores).
@@ -84,6 +88,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         cv: int = 3,
         target_fpr: float = 0.02,
         min_threshold: float = 0.5,
+        balance_clean: bool = True,
         n_jobs: int | None = None,
         random_state: int | None = 0,
     ):
@@ -93,6 +98,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         self.cv = cv
         self.target_fpr = target_fpr
         self.min_threshold = min_threshold
+        self.balance_clean = balance_clean
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -126,7 +132,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         return X[:, block_columns(self.gate_blocks, X.shape[1])]
 
     # -- fitting --------------------------------------------------------------------------------------
-    def fit(self, X, y, groups=None, progress: Progress | None = None):
+    def fit(self, X, y, groups=None, progress: Progress | None = None, experts: dict | None = None):
         """Fit experts, combiner and thresholds.
 
         Parameters
@@ -138,6 +144,9 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         groups : array, optional
             Source (game, engine) of each sample: out-of-fold predictions then never see their own source.
         progress : callable(stage, done, total), optional
+        experts : dict of str to fitted ArtifactExpert, optional
+            Final experts already fitted on exactly this X and y (e.g. from a saved bundle): only the
+            out-of-fold experts and the combiner are fitted.
 
         Returns
         -------
@@ -158,7 +167,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         groups = None if groups is None else np.asarray(groups)
 
         splits = self._splits(y, groups)
-        total = len(self.artifacts_) * (len(splits) + 1) + len(splits) + 1
+        total = len(self.artifacts_) * (len(splits) + 1) + 1
         done = 0
 
         def step(stage: str):
@@ -177,11 +186,14 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
             for j, artifact in enumerate(self.artifacts_):
                 tasks.append(delayed(_fit_expert)(self._make_expert(artifact), X32, y == artifact, train, test))
                 slots.append((k, j, artifact))
+        self.experts_ = dict(experts) if experts else {}
         for j, artifact in enumerate(self.artifacts_):
+            if artifact in self.experts_:
+                step(f"expert {artifact} (given)")
+                continue
             tasks.append(delayed(_fit_expert)(self._make_expert(artifact), X32, y == artifact, None, None))
             slots.append((None, j, artifact))
         oof = np.zeros((len(y), len(self.artifacts_)))
-        self.experts_ = {}
         results = Parallel(n_jobs=self.n_jobs, return_as="generator")(tasks)
         for (k, j, artifact), (expert, proba) in zip(slots, results):
             if k is None:
@@ -191,19 +203,53 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
                 oof[splits[k][1], j] = proba
                 step(f"expert {artifact} (fold {k + 1})")
 
+        self.oof_expert_proba_ = oof
+        self._fit_combiner(X, y, oof, splits)
+        step("combiner")
+        return self
+
+    def refit_combiner(self, X, y, oof_expert_proba, groups=None):
+        """Fit only the combiner and thresholds, on given out-of-fold expert outputs (experts kept as they are).
+
+        For trying combiner settings without refitting the experts: ``oof_expert_proba`` is the
+        ``oof_expert_proba_`` of an earlier :meth:`fit` on the same X, y and groups.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        y = np.asarray(y).astype(str)
+        splits = self._splits(y, None if groups is None else np.asarray(groups))
+        self.oof_expert_proba_ = np.asarray(oof_expert_proba, dtype=float)
+        self._fit_combiner(X, y, self.oof_expert_proba_, splits)
+        return self
+
+    def _combiner_weights(self, y: np.ndarray) -> np.ndarray | None:
+        if not self.balance_clean:
+            return None
+        clean = y == CLEAN
+        w = np.ones(len(y))
+        if clean.any() and (~clean).any():
+            w[clean] = (~clean).sum() / clean.sum()
+        return w
+
+    def _fit_combiner_model(self, Z, y):
+        comb = clone(self._make_combiner())
+        weights = self._combiner_weights(y)
+        if weights is None:
+            return comb.fit(Z, y)
+        if self.combiner == "logreg":
+            return comb.fit(Z, y, logisticregression__sample_weight=weights)
+        return comb.fit(Z, y, sample_weight=weights)
+
+    def _fit_combiner(self, X, y, oof, splits) -> None:
         Z = np.hstack([_logit(oof), self._gate(X)])
         # Out-of-fold combiner outputs set the thresholds on frames neither stage was trained on.
         oof_proba = np.zeros((len(y), len(self.classes_)))
         for train, test in splits:
-            comb = clone(self._make_combiner()).fit(Z[train], y[train])
+            comb = self._fit_combiner_model(Z[train], y[train])
             oof_proba[test] = self._align(comb, comb.predict_proba(Z[test]))
-            step("combiner (fold)")
-        self.combiner_ = clone(self._make_combiner()).fit(Z, y)
-        step("combiner")
-
+        self.combiner_ = self._fit_combiner_model(Z, y)
         self.thresholds_ = self._choose_thresholds(oof_proba, y)
         self.oof_metrics_ = binary_metrics(y, self.decide(oof_proba).labels)
-        return self
 
     def _align(self, comb, proba: np.ndarray) -> np.ndarray:
         """Columns of a combiner's predict_proba reordered to ``classes_`` (absent classes get 0)."""

@@ -20,6 +20,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import numpy as np  # noqa: E402
+
 from artifactscope import model_store, sources, training  # noqa: E402
 
 GODOT = REPO.parent / "shared" / "data" / "godot-demos"
@@ -46,6 +48,9 @@ def main(argv=None) -> int:
     parser.add_argument("--clean-per-frame", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=-1)
     parser.add_argument("--no-godot", action="store_true")
+    parser.add_argument("--reuse-experts", metavar="BUNDLE",
+                        help="take the final experts from this bundle (trained on the same data) and fit only the "
+                             "out-of-fold experts and the combiner")
     parser.add_argument("--holdout", action="store_true",
                         help="also fit once without some sources and report on them (the final fit's out-of-fold "
                              "figures are grouped by source already; benchmarks/bench_accuracy.py does it fully)")
@@ -88,7 +93,13 @@ def main(argv=None) -> int:
         print(training.format_metrics(metrics["holdout"], f"held out: {', '.join(held)}"), flush=True)
 
     log("fitting the final model on all sources ...")
-    ensemble = training.fit_ensemble(ds, n_jobs=args.jobs, progress=fit_progress)
+    experts = None
+    if args.reuse_experts:
+        experts = model_store.load_bundle(args.reuse_experts).ensemble.experts_
+        log(f"reusing the final experts of {args.reuse_experts}")
+    ensemble = training.ArtifactEnsemble(n_jobs=args.jobs).fit(ds.X, ds.y, groups=ds.groups,
+                                                               progress=fit_progress, experts=experts)
+    np.savez_compressed(work / "oof_expert_proba.npz", oof=ensemble.oof_expert_proba_)
     log(f"out-of-fold (grouped by source): {ensemble.oof_metrics_}; thresholds: {ensemble.thresholds_}")
     metrics["oof_by_source"] = ensemble.oof_metrics_
     model_store.save_bundle(ensemble, args.out, name="default", training=ds.summary(), metrics=metrics)
