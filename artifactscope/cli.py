@@ -77,6 +77,10 @@ def _output(path: str | None):
 def _load_model(path: str | None):
     from artifactscope.model_store import BundleError, load_bundle
 
+    if path is None:  # the registry's active version (after a retrain), else the shipped model
+        from artifactscope.registry import active_model_dir
+
+        path = active_model_dir()
     try:
         return load_bundle(path), None
     except BundleError as exc:
@@ -483,6 +487,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cell-width", type=_positive_int, default=480)
     p.set_defaults(func=cmd_contact_sheet)
+
+    from artifactscope import cli_models
+
+    cli_models.register(sub)  # retrain, models
     return parser
 
 

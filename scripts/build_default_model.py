@@ -103,6 +103,9 @@ def main(argv=None) -> int:
     log(f"out-of-fold (grouped by source): {ensemble.oof_metrics_}; thresholds: {ensemble.thresholds_}")
     metrics["oof_by_source"] = ensemble.oof_metrics_
     model_store.save_bundle(ensemble, args.out, name="default", training=ds.summary(), metrics=metrics)
+    from artifactscope.retrain import write_base_features
+
+    write_base_features(args.out, ds)  # a stratified sample: `artifactscope retrain` refits on it
     size = sum(f.stat().st_size for f in Path(args.out).rglob("*") if f.is_file())
     log(f"model written to {args.out} ({size / 1e6:.1f} MB)")
     return 0
