@@ -39,7 +39,6 @@ import os
 import sqlite3
 import sys
 import threading
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from . import frames
+from ._atomic import atomic_write, fsync_dir
 from .artifacts import LABELS, validate_label
 
 __all__ = [
@@ -241,37 +241,8 @@ def _encode_png(image: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    """Write `data` to `target` so that `target` is either absent/old or complete: temp, fsync, replace."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(target.parent)
+_fsync_dir = fsync_dir
+_atomic_write = atomic_write
 
 
 def _read_video_frames(path: str, wanted: Iterable[int]) -> Iterator[frames.Frame]:

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from artifactscope import model_store
+from artifactscope._atomic import atomic_write, fsync_dir
 from artifactscope.model_store import MANIFEST, BundleError
 
 __all__ = [
@@ -173,34 +174,8 @@ def _sha256(path: Path) -> str:
     return model_store.sha256_file(path)
 
 
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _atomic_write_text(target: Path, text: str) -> None:
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(target.parent)
+_fsync_dir = fsync_dir
+_atomic_write_text = atomic_write
 
 
 @dataclass
