@@ -151,6 +151,16 @@ def _dataset(args, bar: _Progress):
                                   max_frames_per_source=getattr(args, "max_frames_per_source", None))
 
 
+def _dataset_or_error(args, bar: _Progress):
+    """(dataset, None), or (None, message) when the folders hold nothing usable; the bar is closed either way."""
+    try:
+        return _dataset(args, bar), None
+    except (ValueError, FileNotFoundError) as exc:
+        return None, str(exc)
+    finally:
+        bar.close()
+
+
 def _check_folders(folders: Sequence[str]) -> str | None:
     for folder in folders:
         if not Path(folder).is_dir():
@@ -165,12 +175,9 @@ def cmd_train(args) -> int:
     if problem:
         return _fail(problem)
     bar = _Progress("features", None, unit="frame")
-    try:
-        ds = _dataset(args, bar)
-    except (ValueError, FileNotFoundError) as exc:
-        bar.close()
-        return _fail(str(exc))
-    bar.close()
+    ds, problem = _dataset_or_error(args, bar)
+    if ds is None:
+        return _fail(problem)
     print(f"dataset: {len(ds)} samples from {len(set(ds.groups))} source(s)", file=sys.stderr)
     params = {"target_fpr": args.target_fpr, "combiner": args.combiner, "n_jobs": args.jobs}
     metrics = {}
@@ -205,12 +212,9 @@ def cmd_evaluate(args) -> int:
     if model is None:
         return _fail(error)
     bar = _Progress("features", None, unit="frame")
-    try:
-        ds = _dataset(args, bar)
-    except (ValueError, FileNotFoundError) as exc:
-        bar.close()
-        return _fail(str(exc))
-    bar.close()
+    ds, problem = _dataset_or_error(args, bar)
+    if ds is None:
+        return _fail(problem)
     verdicts = model.ensemble.decide(model.ensemble.predict_proba(ds.X), threshold=args.threshold)
     metrics = training.evaluate_predictions(ds.y, verdicts.labels)
     if args.json:

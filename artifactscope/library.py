@@ -37,7 +37,6 @@ import hashlib
 import math
 import os
 import sqlite3
-import sys
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ import numpy as np
 
 from . import frames
 from ._atomic import atomic_write, fsync_dir
+from .userdirs import user_data_dir
 from .artifacts import LABELS, validate_label
 
 __all__ = [
@@ -87,24 +87,7 @@ def default_library_dir() -> Path:
     env = os.environ.get("ARTIFACTSCOPE_LIBRARY")
     if env:
         return Path(env).expanduser()
-    try:
-        import platformdirs  # optional
-    except ImportError:
-        platformdirs = None
-    if platformdirs is not None:
-        base = Path(platformdirs.user_data_dir("artifactscope", appauthor=False))
-        return base / "library"
-    home = Path.home()
-    if sys.platform.startswith("win"):
-        local = os.environ.get("LOCALAPPDATA")
-        base = Path(local) if local else home / "AppData" / "Local"
-    elif sys.platform == "darwin":
-        base = home / "Library" / "Application Support"
-    else:
-        xdg = os.environ.get("XDG_DATA_HOME", "")
-        # The XDG spec: a relative value is invalid and must be ignored.
-        base = Path(xdg) if xdg and os.path.isabs(xdg) else home / ".local" / "share"
-    return base / "artifactscope" / "library"
+    return user_data_dir() / "library"
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ import numpy as np
 
 from artifactscope import model_store
 from artifactscope._atomic import atomic_write, fsync_dir
+from artifactscope.userdirs import user_data_dir
 from artifactscope.model_store import MANIFEST, BundleError
 
 __all__ = [
@@ -94,22 +95,7 @@ def default_registry_dir() -> Path:
     env = os.environ.get(MODELS_ENV)
     if env:
         return Path(env).expanduser()
-    try:
-        import platformdirs  # optional
-    except ImportError:
-        platformdirs = None
-    if platformdirs is not None:
-        return Path(platformdirs.user_data_dir("artifactscope", appauthor=False)) / "models"
-    home = Path.home()
-    if sys.platform.startswith("win"):
-        local = os.environ.get("LOCALAPPDATA")
-        base = Path(local) if local else home / "AppData" / "Local"
-    elif sys.platform == "darwin":
-        base = home / "Library" / "Application Support"
-    else:
-        xdg = os.environ.get("XDG_DATA_HOME", "")
-        base = Path(xdg) if xdg and os.path.isabs(xdg) else home / ".local" / "share"
-    return base / "artifactscope" / "models"
+    return user_data_dir() / "models"
 
 
 def active_model_dir(registry: str | os.PathLike | ModelRegistry | None = None) -> Path:
