@@ -280,7 +280,9 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
                 fa = false_alarm & (best == a)
                 if not fa.any():
                     continue
-                new_t = float(np.nextafter(np.min(score[fa]), 1.0))
+                # Towards +inf, not 1.0: a false alarm scored exactly 1.0 must still be removable (the class
+                # then never fires, which is the honest answer for an expert that is sure on clean frames).
+                new_t = float(np.nextafter(np.min(score[fa]), np.inf))
                 lost = int(np.sum(~clean & (best == a) & (score >= thresholds[a]) & (score < new_t)))
                 removed = int(np.sum(fa & (score < new_t)))
                 cost = lost / removed

@@ -41,10 +41,8 @@ ProgressFn = Callable[[str, int, int], None]
 CancelFn = Callable[[], bool]
 
 LIBRARY_SOURCE = "library"
-# Settings that keep a retrain short: gradient-boosted experts without class weights. With weights, scikit-learn (1.6+) bins every feature through one
-# weighted-percentile call per bin edge (605 features x 254 edges), which costs ~25 s per expert fit on 3000
-# samples, against ~5 s for the whole unweighted fit; the combiner and the thresholds (set on out-of-fold
-# outputs) absorb the experts' class imbalance.
+# Settings that keep a retrain short. Experts are unweighted by default (see ArtifactExpert.class_weight);
+# this keeps a base model that asked for weights from making a retrain several times slower.
 FAST_PARAMS = {"expert_class_weight": None}
 
 
@@ -361,7 +359,9 @@ def retrain(
             record={"evaluation": evaluation, "notes": notes,
                     "captures": [str(Path(c).resolve()) for c in clean_captures]},
         )
-        guard("saving", 1, 1)
+        # Registered: from here a cancel request changes nothing, so report without checking it.
+        if progress is not None:
+            progress("saving", 1, 1)
         timings["save"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     return RetrainResult(ensemble=ensemble, parent=parent, version=version, evaluation=evaluation, notes=notes,

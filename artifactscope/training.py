@@ -154,16 +154,18 @@ def _maybe_jpeg(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def synth_samples(path: str, other_path: str | None, labels: Sequence[str], n_clean: int, seed: int,
-                  rescale: bool = True, with_paper: bool = False) -> list[tuple]:
+                  rescale: bool = True, with_paper: bool = False, looks: bool = True) -> list[tuple]:
     """Features of `n_clean` clean variants and one corrupted variant per label of the frame at `path`.
 
-    Clean variants get the same resizing and JPEG re-encoding as corrupted ones, so that the experts
-    cannot use re-encoding or scaling traces as a cue. Returns ``(label, features)`` pairs, or
-    ``(label, features, paper_features)`` with `with_paper` (the study's features of the very same image).
+    Clean variants get the same resizing, random look (:mod:`artifactscope.synth.looks`, with `looks`) and JPEG
+    re-encoding as corrupted ones, so that the experts cannot use any of them as a cue. Returns
+    ``(label, features)`` pairs, or ``(label, features, paper_features)`` with `with_paper` (the study's
+    features of the very same image).
     """
     import cv2
 
     from artifactscope import synth
+    from artifactscope.synth.looks import random_look
 
     rng = np.random.default_rng(seed)
     base = frames.read_image(path)
@@ -176,6 +178,10 @@ def synth_samples(path: str, other_path: str | None, labels: Sequence[str], n_cl
             frame = cv2.resize(base, (w, h), interpolation=cv2.INTER_AREA)
             if other is not None:
                 other = cv2.resize(other, (w, h), interpolation=cv2.INTER_AREA)
+        if looks:
+            look = random_look(rng)
+            frame = look(frame)
+            other = look(other) if other is not None else None
         if k < n_clean:
             label, image = CLEAN, _maybe_jpeg(frame, rng)
         else:

@@ -1,15 +1,20 @@
-"""Screenshots of the desktop application for the docs: ``docs/gui_main.png`` and ``docs/gui_video.png``.
+"""Screenshots of the desktop application for the docs: ``docs/gui_main.png``, ``docs/gui_video.png`` and
+``docs/gui_retrain.png``.
 
-    xvfb-run -s "-screen 0 1600x900x24" python scripts/gui_screenshots.py
+    xvfb-run -s "-screen 0 1600x900x24" python scripts/gui_screenshots.py [--only retrain]
 
 The window (1600x900) scans ``sample_frames/`` with the shipped model (``artifactscope/models/default``), or,
-while that is not built yet, with a small model trained here on the clean sample frames (``--model`` names
-another). Settings and the sample library go to a temporary folder: your own preferences are not touched.
+while that is missing or stale (made for an older feature version), with a small model trained here on the
+clean sample frames (``--model`` names another). The retrain dialog is shown after a short retrain (a
+subsample of the model's training features, the sample frames labelled by their file names, frames of the
+sample clip as clean captures). Settings, the sample library, the model registry and the feature cache go to a
+temporary folder: your own preferences, library and models are not touched.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -23,18 +28,34 @@ sys.path.insert(0, str(REPO))
 SAMPLES = REPO / "sample_frames"
 DEFAULT_MODEL = REPO / "artifactscope" / "models" / "default"
 FALLBACK_MODEL = Path(tempfile.gettempdir()) / "artifactscope-gui-screenshot-model"
+SHOTS = ("main", "video", "retrain")
+
+
+def usable(path: Path) -> bool:
+    """Whether a model bundle loads here (one made for an older feature version does not)."""
+    from artifactscope.model_store import BundleError, load_bundle
+
+    if not (path / "manifest.json").is_file():
+        return False
+    try:
+        load_bundle(path)
+    except BundleError as exc:
+        print(f"not using {path}: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def quick_model() -> Path:
-    """A small model trained on the clean sample frames (a stand-in until the shipped model exists)."""
-    if (FALLBACK_MODEL / "manifest.json").is_file():
+    """A small model trained on the clean sample frames (a stand-in while the shipped model is missing or
+    stale)."""
+    if usable(FALLBACK_MODEL):
         return FALLBACK_MODEL
     data = Path(tempfile.mkdtemp(prefix="artifactscope-gui-data-"))
     for p in SAMPLES.glob("clean_*.png"):
         source = p.stem.split("_")[1]
         (data / source).mkdir(exist_ok=True)
         shutil.copy(p, data / source / p.name)
-    print(f"training a stand-in model into {FALLBACK_MODEL} (the shipped model is not built yet)…", flush=True)
+    print(f"training a stand-in model into {FALLBACK_MODEL} (the shipped model is missing or stale)…", flush=True)
     subprocess.run([sys.executable, "-m", "artifactscope", "train", str(data), "--out", str(FALLBACK_MODEL),
                     "--per-frame", "8", "--no-holdout", "--combiner", "logreg", "--no-cache", "--jobs", "1"],
                    check=True, cwd=REPO)
@@ -63,13 +84,63 @@ def full_image_loaded(w) -> bool:
     return e is not None and w.cache.get((e.result.path, e.result.frame, None)) is not None
 
 
+def label_of_sample(path: Path) -> str | None:
+    """The label a sample frame's file name starts with (``shader_doom_01.png`` -> ``shader``), or None."""
+    from artifactscope.artifacts import LABELS
+
+    return next((lb for lb in sorted(LABELS, key=len, reverse=True) if path.stem.startswith(lb + "_")), None)
+
+
+def retrain_shot(app, w, library, tmp: Path, out: Path) -> int:
+    """3. The retrain dialog after a short retrain: counts, captures, before/after figures."""
+    import cv2
+
+    from artifactscope import frames
+
+    if library is None:
+        print("no sample library: no retrain screenshot", file=sys.stderr)
+        return 1
+    for p in sorted(SAMPLES.glob("*.png")):  # the sample frames, labelled as their names say
+        label = label_of_sample(p)
+        if label is not None:
+            library.add_file(p, label=label)
+    # "Teach it my game": frames of the sample clip as clean captures of the studio's game.
+    captures = tmp / "captures" / "procedural_clip"
+    captures.mkdir(parents=True)
+    clip = next(iter(sorted(SAMPLES.glob("clean_*_clip.mp4"))), None)
+    for fr in frames.iter_video(str(clip), every=6) if clip is not None else ():
+        if fr.ok:
+            cv2.imwrite(str(captures / f"frame_{fr.index:03d}.png"), fr.pixels[:, :, ::-1])
+    w.act_retrain.trigger()
+    dlg = w.retrain_window
+    # A short retrain: a subsample of the base features, few synthesised samples per capture.
+    dlg.options.update(max_base=600, per_frame=4, jobs=w.jobs, cache_dir=str(tmp / "cache"))
+    if any(captures.iterdir()):
+        dlg.add_capture_folder(tmp / "captures")
+    t0 = time.monotonic()
+    dlg.start_retrain()
+    if not wait_for(app, lambda: not dlg.is_running(), 900):
+        print("retrain did not finish", file=sys.stderr)
+        return 1
+    if dlg.retrain_result is None:
+        print(f"retrain failed: {dlg.message_label.text()}", file=sys.stderr)
+        return 1
+    settle(app, 0.5)
+    dlg.grab().save(str(out / "gui_retrain.png"))
+    print(f"wrote {out / 'gui_retrain.png'} (retrained in {time.monotonic() - t0:.0f} s as "
+          f"{dlg.retrain_result.version})")
+    dlg.discard_candidate()
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="model bundle folder (default: the shipped model, else a stand-in)")
     parser.add_argument("--out", default=str(REPO / "docs"))
+    parser.add_argument("--only", nargs="+", choices=SHOTS, default=list(SHOTS), metavar="SHOT",
+                        help=f"make only these screenshots ({', '.join(SHOTS)}; default all)")
     args = parser.parse_args(argv)
-    model = Path(args.model) if args.model else (DEFAULT_MODEL if (DEFAULT_MODEL / "manifest.json").is_file()
-                                                 else quick_model())
+    model = Path(args.model) if args.model else (DEFAULT_MODEL if usable(DEFAULT_MODEL) else quick_model())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -80,6 +151,12 @@ def main(argv=None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     tmp = Path(tempfile.mkdtemp(prefix="artifactscope-gui-shots-"))
+    # The retrain dialog uses the default registry, whose base is the default model: both point here.
+    from artifactscope.model_store import MODEL_ENV
+    from artifactscope.registry import MODELS_ENV
+
+    os.environ[MODELS_ENV] = str(tmp / "registry")
+    os.environ[MODEL_ENV] = str(model)
     settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
     try:
         from artifactscope.library import SampleLibrary
@@ -90,9 +167,22 @@ def main(argv=None) -> int:
     w = MainWindow(settings=settings, library=library, model_dir=str(model))
     w.resize(1600, 900)
     w.show()
-    w.every = 4
 
-    # 1. The sample folder, most suspicious first, a corrupted frame selected with the overlay on.
+    try:
+        if "main" in args.only and main_shot(app, w, library, out):
+            return 1
+        if "video" in args.only and video_shot(app, w, out):
+            return 1
+        if "retrain" in args.only and retrain_shot(app, w, library, tmp, out):
+            return 1
+    finally:
+        w.close()  # stops the image loader thread, on the error paths too
+    return 0
+
+
+def main_shot(app, w, library, out: Path) -> int:
+    """1. The sample folder, most suspicious first, a corrupted frame selected with the overlay on."""
+    w.every = 4
     w.open_paths([str(SAMPLES)])
     if not wait_for(app, lambda: not w.is_scanning() and w.session.entries, 300):
         print("scan did not finish", file=sys.stderr)
@@ -113,8 +203,11 @@ def main(argv=None) -> int:
     settle(app, 1.0)  # thumbnails
     w.grab().save(str(out / "gui_main.png"))
     print(f"wrote {out / 'gui_main.png'} ({pick.name}: {w.session.verdict(pick)})")
+    return 0
 
-    # 2. A video with its timeline.
+
+def video_shot(app, w, out: Path) -> int:
+    """2. A video with its timeline."""
     w.clear_results()
     w.sort_combo.setCurrentIndex(w.sort_combo.findData("order"))
     clip = next(iter(sorted(SAMPLES.glob("clean_*_clip.mp4"))), None)
@@ -132,7 +225,6 @@ def main(argv=None) -> int:
     settle(app, 1.0)
     w.grab().save(str(out / "gui_video.png"))
     print(f"wrote {out / 'gui_video.png'} ({len(entries)} frames, {len(flagged)} flagged)")
-    w.close()
     return 0
 
 

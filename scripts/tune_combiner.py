@@ -34,10 +34,12 @@ def main(argv=None) -> int:
     parser.add_argument("--model", default=str(REPO / "artifactscope" / "models" / "default"))
     parser.add_argument("--target-fpr", type=float, default=0.02)
     parser.add_argument("--write", action="store_true", help="write the best variant into --model")
+    parser.add_argument("--per-frame", type=int, default=5, help="as given to build_default_model.py")
+    parser.add_argument("--clean-per-frame", type=int, default=2, help="as given to build_default_model.py")
     args = parser.parse_args(argv)
 
     work = Path(args.work)
-    ds = training.build_dataset([work / "renders"], per_frame=5, n_clean=2, seed=0, jobs=-1,
+    ds = training.build_dataset([work / "renders"], per_frame=args.per_frame, n_clean=args.clean_per_frame, seed=0, jobs=-1,
                                 cache_dir=work / "cache")
     oof = np.load(work / "oof_expert_proba.npz", allow_pickle=False)["oof"]
     bundle = model_store.load_bundle(args.model)

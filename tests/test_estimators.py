@@ -111,3 +111,16 @@ def test_binary_metrics_known_figures():
     assert m["precision"] == 0.75
     assert m["accuracy"] == 0.75
     assert m["type_accuracy"] == 0.5
+
+
+def test_thresholds_can_exclude_a_clean_frame_scored_exactly_one():
+    # A clean frame the combiner is certain about (score 1.0) must not break threshold selection.
+    ens = ArtifactEnsemble(target_fpr=0.0)
+    ens.artifacts_ = ["shader", "shape"]
+    proba = np.array([[0.0, 1.0, 0.0],   # clean, scored 1.0 as shader
+                      [0.1, 0.9, 0.0],   # shader
+                      [0.2, 0.0, 0.8]])  # shape
+    y = np.array(["clean", "shader", "shape"])
+    thresholds = ens._choose_thresholds(proba, y)
+    assert thresholds["shader"] > 1.0  # shader can no longer fire...
+    assert thresholds["shape"] == ens.min_threshold  # ...and shape is untouched

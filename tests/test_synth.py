@@ -244,3 +244,49 @@ def test_procedural_frame_is_varied_and_fast():
     assert (time.perf_counter() - t0) / 10 < 0.06  # ~10-15 ms typical; generous for slow CI machines
     with pytest.raises(ValueError):
         procedural_frame(np.random.default_rng(0), width=10, height=10)
+
+
+# --- random looks (training augmentation) -------------------------------------------------------------------
+
+def test_identity_look_copies_the_frame():
+    from artifactscope.synth.looks import Look, random_look
+
+    frame = procedural_frame(np.random.default_rng(0), 96, 160)
+    out = Look()(frame)
+    assert out is not frame and np.array_equal(out, frame)
+    assert random_look(np.random.default_rng(0), p=0.0) == Look()
+
+
+def test_random_looks_are_seeded_and_change_appearance():
+    from artifactscope.synth.looks import Look, random_look
+
+    frame = procedural_frame(np.random.default_rng(1), 96, 160)
+    looks = [random_look(np.random.default_rng(s), p=1.0) for s in range(20)]
+    assert looks == [random_look(np.random.default_rng(s), p=1.0) for s in range(20)]
+    changed = 0
+    for look in looks:
+        out = look(frame)
+        assert out.shape == frame.shape and out.dtype == np.uint8
+        assert np.array_equal(out, look(frame))  # grain too is seeded: both frames of a pair match
+        changed += look != Look() and not np.array_equal(out, frame)
+    assert changed >= 15
+
+
+@pytest.mark.parametrize("field, value, check", [
+    ("saturation", 0.0, lambda f, o: np.ptp(o.astype(int), axis=2).max() <= 2),  # grey
+    ("gamma", 0.5, lambda f, o: o.mean() > f.mean() + 10),  # shadows lifted
+    ("blur_sigma", 1.5, lambda f, o: np.abs(np.diff(o.astype(int), axis=1)).mean()
+     < np.abs(np.diff(f.astype(int), axis=1)).mean()),
+])
+def test_look_fields_have_their_effect(field, value, check):
+    from artifactscope.synth.looks import Look
+
+    frame = procedural_frame(np.random.default_rng(2), 96, 160)
+    assert check(frame, Look(**{field: value})(frame))
+
+
+def test_random_look_validates_p():
+    from artifactscope.synth.looks import random_look
+
+    with pytest.raises(ValueError, match="probability"):
+        random_look(np.random.default_rng(0), p=1.5)

@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         self._scan_frames = 0
         self._last_scan_cancelled = False
         self._last_scan_error = ""
+        self.retrain_window = None  # the open RetrainDialog, if any (one at a time)
 
         self.model_dir = model_dir if model_dir is not None else str(self.settings.value("model_dir", "") or "")
         t = self.settings.value("threshold", None)
@@ -215,6 +216,8 @@ class MainWindow(QMainWindow):
         self.act_false = self._action("False alarm: clean", lambda: self.judge(S.JUDGE_CLEAN), "X",
                                       "The frame is clean (X)")
         self.act_cancel = self._action("Cancel scan", self.cancel_scan, "Esc")
+        self.act_retrain = self._action("Retrain…", self.retrain_dialog, "Ctrl+R",
+                                        "Retrain the model on your labelled frames and clean captures of your game")
         self.act_cancel.setEnabled(False)
 
     def _build_ui(self) -> None:
@@ -418,6 +421,8 @@ class MainWindow(QMainWindow):
         m.addMenu(self.artifact_menu).setText("It is")
         m = mb.addMenu("&Scan")
         m.addAction(self.act_cancel)
+        m = mb.addMenu("&Model")
+        m.addAction(self.act_retrain)
 
     # ------------------------------------------------------------------------------------------------------
     # Settings and layout persistence
@@ -540,10 +545,20 @@ class MainWindow(QMainWindow):
         return self._worker is not None
 
     def _model_dir(self) -> str | None:
-        return self.model_dir or None
+        """The model chosen in Settings, else what the command line uses: the registry's active version."""
+        if self.model_dir:
+            return self.model_dir
+        from artifactscope.registry import active_model_dir
+
+        try:
+            return str(active_model_dir())
+        except Exception:  # an unreadable registry must not stop scanning: the worker loads the shipped model
+            return None
 
     def _start_scan(self, paths: list[str]) -> None:
-        reuse = self._bundle if self._bundle is not None and self._bundle_dir == (self.model_dir or "") else None
+        target = self._model_dir() or ""
+        # Reuse the loaded model only while it is still the one to use (`models activate` may have changed it).
+        reuse = self._bundle if self._bundle is not None and self._bundle_dir == target else None
         worker = ScanWorker(paths, bundle=reuse, model_path=self._model_dir(), every=self.every, jobs=self.jobs)
         thread = QThread(self)
         worker.moveToThread(thread)
@@ -555,7 +570,7 @@ class MainWindow(QMainWindow):
         worker.finished.connect(self._on_scan_finished)
         worker.finished.connect(thread.quit)
         self._worker, self._thread = worker, thread
-        self._model_dir_scanning = self.model_dir or ""
+        self._model_dir_scanning = target
         self._scan_frames = 0
         self._scan_total = 0
         self.progress.setRange(0, 0)  # busy until the files are counted
@@ -576,7 +591,7 @@ class MainWindow(QMainWindow):
 
     def _on_model_loaded(self, bundle) -> None:
         self._bundle = bundle
-        self._bundle_dir = getattr(self, "_model_dir_scanning", self.model_dir or "")
+        self._bundle_dir = getattr(self, "_model_dir_scanning", self._model_dir() or "")
         self._update_model_label()
 
     def _on_scan_started(self, total: int) -> None:
@@ -959,6 +974,45 @@ class MainWindow(QMainWindow):
         self.settings.setValue("threshold", "model" if threshold is None else threshold)
         self._set_threshold_controls(threshold)
         return ok
+
+    def retrain_dialog(self):
+        """Open the retrain dialog on the session's sample library (or raise the one already open).
+
+        Returns
+        -------
+        RetrainDialog
+            The dialog (not modal: the tester can keep judging frames while a retrain runs).
+        """
+        from artifactscope.gui.retrain_dialog import RetrainDialog  # only when asked for
+
+        if self.retrain_window is not None:
+            self.retrain_window.refresh()
+            self.retrain_window.raise_()
+            self.retrain_window.activateWindow()
+            return self.retrain_window
+        library, reason = None, None
+        try:
+            library = self.session.library
+        except S.LabellingUnavailable as exc:
+            reason = str(exc)
+        dlg = RetrainDialog(self, library=library, library_error=reason, options={"jobs": self.jobs})
+        dlg.activated.connect(self._on_model_activated)
+        dlg.discarded.connect(lambda v: self.statusBar().showMessage(
+            f"Discarded {v}: the active model is unchanged ({v} stays in the registry, inactive)", 10000))
+        dlg.finished.connect(lambda _code: setattr(self, "retrain_window", None))
+        self.retrain_window = dlg
+        dlg.show()
+        return dlg
+
+    def _on_model_activated(self, version: str, folder: str) -> None:
+        # The accepted version is this window's model from now on (remembered like a model chosen in Settings,
+        # and so kept even where $ARTIFACTSCOPE_MODEL overrides the registry); the next scan loads it off the
+        # GUI thread.
+        self.model_dir = folder
+        self._bundle, self._bundle_dir = None, None
+        self.settings.setValue("model_dir", folder)
+        self._update_model_label()
+        self.statusBar().showMessage(f"{version} is now the active model; the next scans use it", 15000)
 
     def clear_results(self) -> None:
         if self.is_scanning():

@@ -1,8 +1,9 @@
-"""Background work for the GUI: the scan (a QThread running ``scan.scan``) and image loading.
+"""Background work for the GUI: the scan (a QThread running ``scan.scan``), retraining and image loading.
 
 The GUI thread never reads an image or runs a model. Results stream back in small batches through queued
 signals (at most every ~80 ms, so a 5,000-frame folder does not flood the event loop); Cancel sets a
-``threading.Event`` that the scan's ``cancel`` callable polls between frames.
+``threading.Event`` that the scan's ``cancel`` callable polls between frames. :class:`RetrainWorker` runs
+``retrain.retrain`` the same way (progress through signals, Cancel through the ``cancel`` callable).
 """
 
 from __future__ import annotations
@@ -102,6 +103,68 @@ class ScanWorker(QObject):
                 last_emit = now
         if pending:
             self.batch.emit(pending)
+
+
+class RetrainWorker(QObject):
+    """Runs one :func:`artifactscope.retrain.retrain` in a worker thread (same pattern as :class:`ScanWorker`).
+
+    Parameters
+    ----------
+    **options
+        Keyword arguments for ``retrain.retrain`` (``library``, ``clean_captures``, ``registry``, ``jobs``,
+        ...); ``progress`` and ``cancel`` are supplied here.
+
+    Notes
+    -----
+    ``finished(result, error, cancelled)`` comes exactly once: the :class:`~artifactscope.retrain.RetrainResult`
+    (None when it failed or was cancelled), the error message ("" when none) and whether Cancel stopped it.
+    """
+
+    progress = Signal(str, int, int)  # stage, done, total
+    finished = Signal(object, str, bool)  # RetrainResult or None, error message, cancelled
+
+    def __init__(self, **options) -> None:
+        super().__init__()
+        self.options = options
+        self._cancel = threading.Event()
+        self._saving = False
+        self._last_emit = 0.0
+        self._last_stage: str | None = None
+
+    def cancel(self) -> None:
+        """Thread-safe: ask the retrain to stop at its next progress step."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def _should_stop(self) -> bool:
+        # Once the candidate is being written, finish: retrain polls cancel again right after registering,
+        # and stopping there would report "cancelled" for a version that was registered after all.
+        return self._cancel.is_set() and not self._saving
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        if stage == "saving":
+            self._saving = True
+        now = time.monotonic()
+        # Library features report once per sample: at most ~20 updates a second reach the event loop.
+        if stage != self._last_stage or done >= total or now - self._last_emit >= 0.05:
+            self._last_stage, self._last_emit = stage, now
+            self.progress.emit(stage, int(done), int(total))
+
+    @Slot()
+    def run(self) -> None:
+        from artifactscope import retrain as rt  # imported here: the GUI starts without the training stack
+
+        result, error, cancelled = None, "", False
+        try:
+            result = rt.retrain(**self.options, progress=self._progress, cancel=self._should_stop)
+        except rt.Cancelled:
+            cancelled = True
+        except Exception as exc:  # noqa: BLE001 - shown in the dialog, never a crash
+            error = str(exc) or type(exc).__name__
+        self.finished.emit(result, error, cancelled)
 
 
 # ----------------------------------------------------------------------------------------------------------
