@@ -10,7 +10,7 @@ class               cue (computed on the frame or its half-resolution copy)
 =================== ====================================================================================
 discoloration       saturated pixels of the frame's dominant saturated hue (one wrong colour everywhere)
 morse_code          1-2 px vertical strokes (horizontal top-hat / black-hat) in columns rich in them, one colour
-dotted_line         isolated dots (difference to the 3x3 median) of the one colour that is mostly dots
+dotted_line         isolated dots with neighbour dots 3-6 px away, of the one colour that is mostly dots
 parallel_lines      thin strokes (difference to the 3x3 median), one box around the main components
 shape               thin dark strokes (black-hat, 9x9) - weak: scene detail competes (see the benchmark)
 line_pixelation     blocky colour noise: strong colour jumps between neighbours, in bands
@@ -154,7 +154,11 @@ def _cue_morse_code(image: np.ndarray) -> _Evidence:
 
 
 def _cue_dotted_line(image: np.ndarray) -> _Evidence:
-    dots = _mono_colour(image, _thin_strokes(image) >= 30).astype(np.float32)
+    # The feature block's dot detector: isolated points that have neighbour dots 3-6 px away, of one colour.
+    from artifactscope.features.local import dot_map
+
+    _dots, paired = dot_map(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
+    dots = _mono_colour(image, paired.view(bool)).astype(np.float32)
     return _Evidence(dots, floor=0.01, merge=True, pixel_level=0.5)
 
 

@@ -389,12 +389,12 @@ def _fit_groups(ds: Dataset, taught_sources: set, n_chunks: int, seed: int) -> n
     return groups.astype(str)
 
 
-def write_base_features(bundle_dir: str | os.PathLike, ds: Dataset, *, max_rows: int | None = 4000,
+def write_base_features(bundle_dir: str | os.PathLike, ds: Dataset, *, max_rows: int | None = 3000,
                         seed: int = 0) -> Path:
     """Store a model's training features in its bundle folder as ``base_features.npz`` (for retraining).
 
-    A stratified (label x source) subsample of at most `max_rows` rows keeps the file small (4000 rows of 605
-    float32 features: about 8 MB compressed). Plain arrays only, written to a temporary name and moved into
+    A stratified (label x source) subsample of at most `max_rows` rows keeps the file small (3000 rows of 613
+    float32 features: about 6.5 MB compressed). Plain arrays only, written to a temporary name and moved into
     place; call it after :func:`model_store.save_bundle` (which replaces the whole folder).
     """
     from artifactscope.registry import BASE_FEATURES, save_features

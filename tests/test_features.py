@@ -44,7 +44,7 @@ def test_api_consistency():
     n = F.n_features()
     names = F.feature_names()
     assert len(names) == n and len(set(names)) == n
-    assert F.BLOCKS == ("dft", "hog", "laplacian", "color", "structure", "gate")
+    assert F.BLOCKS == ("dft", "hog", "laplacian", "color", "structure", "local", "gate")
     slices = F.block_slices()
     assert list(slices) == list(F.BLOCKS)
     assert slices["dft"].start == 0 and slices["gate"].stop == n
@@ -234,6 +234,47 @@ def test_morse_columns_raise_column_spike_features():
     assert m["structure.col_d2_maxmed"] > c["structure.col_d2_maxmed"]
     # the column-profile spectrum of the dft block sees the lattice too
     assert _block(morse, "dft")["dft.colprof_harmonic"] > _block(clean, "dft")["dft.colprof_harmonic"] + 1.0
+
+
+def _dotted_lines(frame: np.ndarray, rng: np.random.Generator, centre: tuple[int, int]) -> np.ndarray:
+    """Twenty rows of 1-px dots, 4 px apart, of one colour, fanning out near `centre`."""
+    out = frame.copy()
+    for a in rng.uniform(0, 2 * np.pi, 20):
+        for k in range(30):
+            x, y = int(centre[0] + 4 * k * np.cos(a)), int(centre[1] + 4 * k * np.sin(a))
+            if 0 <= x < out.shape[1] and 0 <= y < out.shape[0]:
+                out[y, x] = (240, 250, 60)
+    return out
+
+
+def test_dotted_lines_raise_local_dot_features():
+    clean = _natural(540, 960, seed=5)
+    dotted = _dotted_lines(clean, np.random.default_rng(5), (300, 200))
+    c, d = _block(clean, "local"), _block(dotted, "local")
+    assert d["local.dot_max"] > c["local.dot_max"] + 1.0
+    assert d["local.dot_contrast"] > c["local.dot_contrast"] + 1.0
+    assert d["local.dot_colour_same"] > 0.8  # the dots in the densest tile share one colour
+    assert d["local.dot_paired_max"] > 0.8  # ... and have neighbours 3-6 px away
+
+
+def test_local_block_ignores_flat_frames_and_solid_lines():
+    flat = np.full((360, 640, 3), 90, np.uint8)
+    assert not np.any(F.extract_blocks(flat, ["local"])["local"])
+    lines = flat.copy()
+    for y in range(20, 360, 12):  # 1-px solid lines are strokes, not dots
+        lines[y] = 250
+    assert _block(lines, "local")["local.dot_max"] == 0.0
+
+
+def test_local_tile_density_is_exact_for_any_size():
+    from artifactscope.features import local
+
+    mask = np.zeros((97, 131), bool)
+    mask[0, 0] = True
+    dens = local._tile_density(mask)
+    assert dens.shape == (local.TILES[1], local.TILES[0])
+    assert dens[0, 0] == pytest.approx(1 / ((97 // 9) * (131 // 16)))
+    assert dens.sum() == pytest.approx(dens[0, 0])
 
 
 def test_horizontal_seam_raises_seam_feature():

@@ -7,6 +7,7 @@ Blocks (in vector order, see :data:`BLOCKS`):
 ``laplacian``  the graph-Laplacian colour-anomaly measure (see :func:`laplacian_anomaly_map`).
 ``color``      saturation/hue histograms, pure primaries, dominant colours, flat regions, thin dark strokes.
 ``structure``  full-resolution thin lines, seams, block lattices and blockiness.
+``local``      full-resolution isolated dots and how they concentrate in one tile, in one colour.
 ``gate``       content descriptors (lines, text, tile grids, colour count, brightness, size) for the gate.
 
 Every frame is validated and resized once (:class:`Prepared`); each block module exposes ``NAMES``, ``LENGTH``
@@ -21,7 +22,7 @@ from types import ModuleType
 
 import numpy as np
 
-from . import color, dft, gate, hog, laplacian, structure
+from . import color, dft, gate, hog, laplacian, local, structure
 from ._prepare import MIN_SIDE, SPECTRUM_SIZE, WORKING_SIZE, Prepared, prepare, validate_image
 from .laplacian import laplacian_anomaly_map
 
@@ -31,10 +32,11 @@ __all__ = [
     "laplacian_anomaly_map", "n_features", "prepare", "validate_image",
 ]
 
-FEATURE_VERSION: str = "1.0.0"
+FEATURE_VERSION: str = "1.1.0"
 
 _MODULES: dict[str, ModuleType] = {
-    "dft": dft, "hog": hog, "laplacian": laplacian, "color": color, "structure": structure, "gate": gate,
+    "dft": dft, "hog": hog, "laplacian": laplacian, "color": color, "structure": structure, "local": local,
+    "gate": gate,
 }
 BLOCKS: tuple[str, ...] = tuple(_MODULES)
 
