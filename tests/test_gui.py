@@ -369,3 +369,33 @@ def test_real_library_if_present(qtbot, make_window, frame_dirs, tmp_path):
     w.judge("artifact", "shader")
     entry = w._current
     assert lib.label_of(entry.result.path, entry.result.frame) == "shader"
+
+
+def test_overlay_shows_heatmap_and_regions(qtbot, make_window):
+    """A flagged frame gets a heatmap (computed off the GUI thread) under its region outlines; the overlay
+    switch hides both; a frame flagged only under the slider's threshold is localised on demand."""
+    sample = REPO / "sample_frames" / "morse_code_sprites2d_01.png"
+    clean = REPO / "sample_frames" / "clean_doom_01.png"
+    if not sample.is_file():
+        pytest.skip("sample frames missing")
+    w = make_window()
+    # The morse-code frame as the scan would report it, but without regions (as when only the slider flags it).
+    w.session.add_results([_result(str(sample), 0.6, best="morse_code", threshold=0.9),
+                           _result(str(clean), 0.05)])
+    w.act_overlay.setChecked(True)
+    w.list_view.setCurrentIndex(w.list_model.index(0))
+    assert not w.session.is_flagged(w._current)
+    qtbot.wait(300)
+    assert not w.view.heatmap_shown() and w.view.overlay_items() == []  # clean under the model's thresholds
+    w.set_threshold(0.5)  # now flagged: the heatmap and regions come without a rescan
+    qtbot.waitUntil(w.view.heatmap_shown, timeout=10000)
+    qtbot.waitUntil(lambda: len(w.view.overlay_items()) >= 2, timeout=5000)
+    heat = w.view._heat_image.convertToFormat(w.view._heat_image.Format.Format_RGBA8888)
+    alpha = np.frombuffer(heat.constBits(), np.uint8).reshape(heat.height(), heat.width(), 4)[..., 3]
+    assert alpha.max() > 100 and (alpha == 0).mean() > 0.1  # hot somewhere, transparent elsewhere
+    w.act_overlay.setChecked(False)
+    assert not w.view.heatmap_shown() and w.view.overlay_items() == []
+    w.act_overlay.setChecked(True)
+    assert w.view.heatmap_shown()
+    w.list_view.setCurrentIndex(w.list_model.index(1))  # a clean frame: no overlay at all
+    assert not w.view.heatmap_shown() and w.view.overlay_items() == []

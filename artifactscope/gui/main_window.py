@@ -15,12 +15,12 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDia
                                QToolButton, QVBoxLayout, QWidget)
 
 from artifactscope import frames
-from artifactscope.artifacts import ARTIFACTS, CLEAN, CLEAN_COLOR, color_of
+from artifactscope.artifacts import ARTIFACT_NAMES, ARTIFACTS, CLEAN, CLEAN_COLOR, color_of
 from artifactscope.gui import session as S
 from artifactscope.gui.widgets import (LABELLED_COLOR, EntryRole, FrameView, ResultDelegate, ResultsListModel,
                                        ResultsView, ScoreBars, Timeline, color_icon, frame_caption, text_color_on,
                                        title_of)
-from artifactscope.gui.workers import ImageCache, ScanWorker
+from artifactscope.gui.workers import HEAT, HeatOverlay, ImageCache, ScanWorker
 
 ORGANISATION = "artifactscope"
 APPLICATION = "artifactscope"
@@ -205,8 +205,9 @@ class MainWindow(QMainWindow):
                                      "Next flagged frame (N or J)")
         self.act_prev = self._action("Previous flagged frame", lambda: self.goto_flagged(-1), ["P", "K"],
                                      "Previous flagged frame (P or K)")
-        self.act_overlay = self._action("Show regions", self._set_overlay, "O",
-                                        "Draw the regions where artifacts were found (O)", checkable=True)
+        self.act_overlay = self._action("Show overlay", self._set_overlay, "O",
+                                        "Draw the artifact's heatmap and the regions where it was found (O)",
+                                        checkable=True)
         self.act_fit = self._action("Fit to window", lambda: self.view.fit(), "F")
         self.act_actual = self._action("Actual size", lambda: self.view.actual_size(), "1")
         self.act_zoom_in = self._action("Zoom in", lambda: self.view.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
@@ -300,7 +301,7 @@ class MainWindow(QMainWindow):
         self.title_label.setTextFormat(Qt.TextFormat.RichText)
         self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         header.addWidget(self.title_label, 1)
-        self.overlay_check = QCheckBox("Show regions")
+        self.overlay_check = QCheckBox("Overlay: heatmap + regions")
         self.overlay_check.setToolTip(self.act_overlay.toolTip())
         self.overlay_check.toggled.connect(self.act_overlay.setChecked)
         self.act_overlay.toggled.connect(self.overlay_check.setChecked)
@@ -722,6 +723,8 @@ class MainWindow(QMainWindow):
             self.view.message = ("Drop screenshots, folders or videos anywhere on this window"
                                  if not self.session.entries else "Select a frame in the list")
             self.view.set_image(None)
+            self._overlay_state = None
+            self.view.set_heatmap(None)
             self.view.set_regions([])
             self.timeline_box.setVisible(False)
             self.title_label.setText("")
@@ -740,7 +743,9 @@ class MainWindow(QMainWindow):
                 self.view.set_image(thumb, size) if thumb is not None else self.view.set_image(None)
             else:
                 self.view.set_image(full)
-        self.view.set_regions(r.regions)
+        self._overlay_state = None
+        self.view.set_heatmap(None)
+        self.view.set_regions([])
         if r.frame is not None:
             self.timeline_box.setVisible(True)
         else:
@@ -756,7 +761,9 @@ class MainWindow(QMainWindow):
         path, frame, size = key
         if (path, frame) != e.key:
             return
-        if size is None:
+        if size is not None and size[0] == HEAT:
+            self._update_heat()
+        elif size is None:
             err = self.cache.error(key)
             if err:
                 self.view.message = f"Could not load the frame: {err}"
@@ -774,6 +781,7 @@ class MainWindow(QMainWindow):
             w.setEnabled(has)
         self.act_correct.setEnabled(has)
         self.act_false.setEnabled(has)
+        self._update_heat()
         if e is None:
             self.details.setText("<i>No frame selected.</i>")
             self.bars.set_scores(None)
@@ -834,6 +842,36 @@ class MainWindow(QMainWindow):
 
     def _set_overlay(self, on: bool) -> None:
         self.view.set_overlay_visible(on)
+        self._update_heat()
+
+    def _heat_key(self, entry: S.Entry | None):
+        """Cache key of the heatmap overlay for a frame flagged under the current threshold, else None."""
+        if entry is None or entry.error is not None:
+            return None
+        label, flagged = self.session.verdict(entry)
+        if not flagged or label not in ARTIFACT_NAMES:
+            return None
+        return (entry.result.path, entry.result.frame, (HEAT, label))
+
+    def _update_heat(self) -> None:
+        """Show the current frame's heatmap (computed off the GUI thread on first use) and its regions.
+
+        Regions are the scan's; a frame flagged only under the slider's threshold (the scan did not locate
+        it) gets the regions found with its heatmap."""
+        e = self._current
+        key = self._heat_key(e)
+        overlay = self.cache.get(key) if key is not None and self.act_overlay.isChecked() else None
+        if not isinstance(overlay, HeatOverlay):
+            overlay = None
+        regions = [] if key is None else list(e.result.regions)
+        if key is not None and not regions and overlay is not None:
+            regions = overlay.regions
+        state = (key, id(overlay), tuple(regions))
+        if state == getattr(self, "_overlay_state", None):
+            return
+        self._overlay_state = state
+        self.view.set_heatmap(overlay.image if overlay is not None else None)
+        self.view.set_regions(regions)
 
     def _set_threshold_controls(self, threshold: float | None) -> None:
         self.model_thresholds.blockSignals(True)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QIcon, QImage, QPainter, QPen, QPixmap
+from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetrics, QIcon, QImage, QPainter, QPen, QPixmap,
+                           QTransform)
 from PySide6.QtWidgets import (QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem,
                                QGraphicsView, QListView, QSizePolicy, QStyle, QStyledItemDelegate, QWidget)
 
@@ -253,7 +254,8 @@ class ResultsView(QListView):
 
 
 class FrameView(QGraphicsView):
-    """The frame with wheel zoom (around the cursor), drag to pan, and region boxes as an overlay."""
+    """The frame with wheel zoom (around the cursor), drag to pan, and an overlay: the artifact's heatmap
+    (translucent, red to yellow) under its region outlines. One switch shows or hides both."""
 
     zoomChanged = Signal(float)
 
@@ -269,6 +271,12 @@ class FrameView(QGraphicsView):
         self._pixmap = QGraphicsPixmapItem()
         self._pixmap.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.scene().addItem(self._pixmap)
+        self._heat = QGraphicsPixmapItem()
+        self._heat.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self._heat.setZValue(5)
+        self._heat.setVisible(False)
+        self.scene().addItem(self._heat)
+        self._heat_image: QImage | None = None
         self._overlay: list = []
         self._regions: list = []
         self.overlay_visible = True
@@ -310,13 +318,34 @@ class FrameView(QGraphicsView):
         self.overlay_visible = bool(on)
         self._draw_overlay()
 
+    def set_heatmap(self, image: QImage | None) -> None:
+        """A translucent image covering the whole frame (any resolution; stretched to the frame), or None."""
+        self._heat_image = image
+        self._draw_overlay()
+
     def overlay_items(self) -> list:
+        """The region outlines and captions drawn now (empty while the overlay is hidden)."""
         return list(self._overlay)
+
+    def heatmap_shown(self) -> bool:
+        """Whether a heatmap is drawn over the frame now."""
+        return self._heat.isVisible() and not self._heat.pixmap().isNull()
+
+    def _draw_heat(self) -> None:
+        img = self._heat_image
+        if img is None or img.isNull() or not self.overlay_visible or self._frame_size is None:
+            self._heat.setVisible(False)
+            return
+        w, h = self._frame_size
+        self._heat.setPixmap(QPixmap.fromImage(img))
+        self._heat.setTransform(QTransform.fromScale(w / max(1, img.width()), h / max(1, img.height())))
+        self._heat.setVisible(True)
 
     def _draw_overlay(self) -> None:
         for item in self._overlay:
             self.scene().removeItem(item)
         self._overlay = []
+        self._draw_heat()
         if not self.overlay_visible or self._frame_size is None:
             return
         for reg in self._regions:

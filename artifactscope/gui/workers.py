@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -204,9 +205,75 @@ def read_pixels(path: str, frame: int | None) -> np.ndarray:
 
 
 def to_qimage(rgb: np.ndarray) -> QImage:
+    """An RGB uint8 (H, W, 3) array as a QImage that owns its pixels."""
     rgb = np.ascontiguousarray(rgb)
     h, w = rgb.shape[:2]
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()  # copy: own the buffer
+
+
+#: Third element of an image key that asks for a heatmap overlay: ``(path, frame, (HEAT, artifact))``.
+HEAT = "heat"
+#: Heat below this share of the frame's peak is drawn fully transparent.
+HEAT_FLOOR = 0.12
+#: Opacity (0-255) of the hottest cells.
+HEAT_ALPHA = 175
+
+
+@dataclass
+class HeatOverlay:
+    """A heatmap ready to draw over a frame, and the regions :func:`artifactscope.localize.localize` found.
+
+    Attributes
+    ----------
+    label : str
+        The artifact class localised.
+    image : QImage
+        ARGB32 image covering the whole frame (at a lower resolution; scale it to the frame's size).
+    regions : list of artifactscope.scan.Region
+        Boxes in frame pixels, best first (possibly empty).
+    peak : float
+        The heatmap's maximum before normalisation to the image (0 when the cue found nothing).
+    """
+
+    label: str
+    image: QImage
+    regions: list = field(default_factory=list)
+    peak: float = 0.0
+
+
+def heat_qimage(heatmap: np.ndarray, upsample: int = 8) -> QImage:
+    """A heatmap in [0, 1] as a translucent red-to-yellow QImage (transparent where there is no heat).
+
+    Parameters
+    ----------
+    heatmap : numpy.ndarray
+        float (rows, cols) in [0, 1], one value per cell.
+    upsample : int
+        Cells are interpolated bilinearly to ``upsample`` pixels each, so the overlay has soft edges.
+    """
+    from artifactscope.localize import heatmap_to_frame
+
+    heat = np.clip(np.asarray(heatmap, np.float32), 0.0, 1.0)
+    rows, cols = heat.shape[:2]
+    heat = heatmap_to_frame(heat, max(1, cols * upsample), max(1, rows * upsample))
+    a = np.clip((heat - HEAT_FLOOR) / (1.0 - HEAT_FLOOR), 0.0, 1.0)
+    rgba = np.empty(heat.shape + (4,), np.uint8)
+    rgba[..., 0] = 255
+    rgba[..., 1] = np.round(40 + 215 * heat).astype(np.uint8)  # red (warm) to yellow (hottest)
+    rgba[..., 2] = np.round(40 * heat).astype(np.uint8)
+    rgba[..., 3] = np.round(HEAT_ALPHA * np.sqrt(a)).astype(np.uint8)
+    h, w = rgba.shape[:2]
+    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+
+
+def heat_overlay(path: str, frame: int | None, label: str) -> HeatOverlay:
+    """Read a frame and localise `label` in it (the same :func:`~artifactscope.localize.localize` as the scan)."""
+    from artifactscope.localize import localize
+
+    rgb = read_pixels(path, frame)
+    loc = localize(rgb, label=label)
+    peak = float(loc.heatmap.max()) if loc.heatmap.size else 0.0
+    return HeatOverlay(label=label, image=heat_qimage(loc.heatmap), regions=list(loc.regions), peak=peak)
 
 
 def scaled(rgb: np.ndarray, max_w: int, max_h: int) -> np.ndarray:
@@ -220,14 +287,15 @@ def scaled(rgb: np.ndarray, max_w: int, max_h: int) -> np.ndarray:
 
 
 class ImageLoader(QThread):
-    """Loads thumbnails and full frames off the GUI thread, newest request first.
+    """Loads thumbnails, full frames and heatmap overlays off the GUI thread, newest request first.
 
-    ``request(key)`` with ``key = (path, frame, size)``: size None for the full frame, else ``(w, h)`` of the
-    thumbnail box. Scrolling through thousands of rows queues many requests; only the most recent
-    ``max_pending`` are kept (the rest scrolled out of sight), and the newest is served first.
+    ``request(key)`` with ``key = (path, frame, size)``: size None for the full frame (a QImage), ``(w, h)``
+    of the thumbnail box (a QImage), or ``(HEAT, artifact)`` for a :class:`HeatOverlay`. Scrolling through
+    thousands of rows queues many requests; only the most recent ``max_pending`` are kept (the rest scrolled
+    out of sight), and the newest is served first.
     """
 
-    loaded = Signal(object, object)  # key, QImage
+    loaded = Signal(object, object)  # key, QImage or HeatOverlay
     failed = Signal(object, str)  # key, reason
 
     def __init__(self, parent=None, max_pending: int = 200) -> None:
@@ -262,10 +330,13 @@ class ImageLoader(QThread):
                 key, _ = self._queue.popitem(last=True)
             path, frame, size = key
             try:
-                rgb = read_pixels(path, frame)
-                if size is not None:
-                    rgb = scaled(rgb, *size)
-                image = to_qimage(rgb)
+                if size is not None and size[0] == HEAT:
+                    image = heat_overlay(path, frame, size[1])
+                else:
+                    rgb = read_pixels(path, frame)
+                    if size is not None:
+                        rgb = scaled(rgb, *size)
+                    image = to_qimage(rgb)
             except Exception as exc:  # noqa: BLE001
                 self.failed.emit(key, str(getattr(exc, "reason", None) or exc))
                 continue
@@ -288,8 +359,8 @@ class ImageCache(QObject):
         self.loader.failed.connect(self._on_failed)
         self.loader.start()
 
-    def get(self, key) -> QImage | None:
-        """The image if loaded, else None (and it is requested)."""
+    def get(self, key) -> QImage | HeatOverlay | None:
+        """The image (or heat overlay) if loaded, else None (and it is requested)."""
         img = self._images.get(key)
         if img is not None:
             self._images.move_to_end(key)
