@@ -399,3 +399,31 @@ def test_overlay_shows_heatmap_and_regions(qtbot, make_window):
     assert w.view.heatmap_shown()
     w.list_view.setCurrentIndex(w.list_model.index(1))  # a clean frame: no overlay at all
     assert not w.view.heatmap_shown() and w.view.overlay_items() == []
+
+
+def test_timeline_marks_events_and_jumps(qtbot, make_window):
+    """Runs of flagged video frames show as events (grouped as the reports group them); clicking an event's
+    marker jumps to its worst frame, clicking the strip to the nearest sampled frame."""
+    if not CLIP.is_file():
+        pytest.skip("sample clip missing")
+    w = make_window()
+    scores = {8: 0.7, 12: 0.9, 16: 0.6, 32: 0.8}  # two events: frames 8-16 (peak 12) and frame 32
+    w.session.add_results([_result(str(CLIP), scores.get(f, 0.1), best="morse_code" if f == 32 else "shader",
+                                   frame=f) for f in range(0, 48, 4)])
+    w.list_view.setCurrentIndex(w.list_model.index(0))
+    tl = w.timeline
+    assert w.timeline_box.isVisible()
+    assert [(ev.start_frame, ev.end_frame, ev.label, ev.peak_frame) for ev in tl.events] == [
+        (8, 16, "shader", 12), (32, 32, "morse_code", 32)]
+    assert "2 events" in w.timeline_title.text() and "4 flagged" in w.timeline_title.text()
+    from PySide6.QtCore import QPoint, Qt
+
+    x0, x1 = tl._event_span(tl.events[0])
+    qtbot.mouseClick(tl, Qt.MouseButton.LeftButton, pos=QPoint(int(x0 + 2), 4))  # the event's marker row
+    assert w._current.result.frame == 12
+    qtbot.mouseClick(tl, Qt.MouseButton.LeftButton, pos=QPoint(int(tl._x(37)), 30))
+    assert w._current.result.frame == 36 and w.current_row() == 9
+    # The slider re-groups without rescanning: at 0.75 only frames 12 and 32 remain, two one-frame events.
+    w.set_threshold(0.75)
+    assert [(ev.start_frame, ev.end_frame) for ev in tl.events] == [(12, 12), (32, 32)]
+    tl.grab()  # paints

@@ -818,11 +818,15 @@ class MainWindow(QMainWindow):
                                  + (f"&nbsp;&nbsp;<span style='color:gray'>{esc(frame_caption(r))}</span>"
                                     if r.frame is not None else ""))
         if r.frame is not None:
+            from artifactscope.events import group_events
+
             entries = self.session.frames_of(r.path)
-            self.timeline.set_video(entries, e)
+            events = group_events([self.session.decided(x) for x in entries])  # as the reports group them
+            self.timeline.set_video(entries, e, events)
             n_flag = sum(self.session.is_flagged(x) for x in entries)
-            self.timeline_title.setText(f"Timeline: {len(entries)} sampled frames, {n_flag} flagged — "
-                                        "click to jump")
+            self.timeline_title.setText(
+                f"Timeline: {len(entries)} sampled frames, {n_flag} flagged in {len(events)} "
+                f"event{'s' if len(events) != 1 else ''} — click a frame, or an event's dot for its worst frame")
 
     # ------------------------------------------------------------------------------------------------------
     # Navigation, overlay, threshold

@@ -473,8 +473,10 @@ class ScoreBars(QWidget):
 
 
 class Timeline(QWidget):
-    """A strip over a video's sampled frames: flagged frames in their artifact's colour, the current frame
-    marked. Clicking jumps to the nearest sampled frame (``frameClicked(entry)``)."""
+    """A strip over a video's sampled frames: flagged events (runs of flagged frames, as the reports group
+    them) as spans in their artifact's colour with a marker above each, unreadable frames in red, the current
+    frame marked. Clicking jumps to the nearest sampled frame (``frameClicked(entry)``); clicking an event's
+    marker jumps to its most suspicious frame."""
 
     frameClicked = Signal(object)
 
@@ -482,19 +484,42 @@ class Timeline(QWidget):
         super().__init__(parent)
         self.session = session
         self.entries: list[Entry] = []
+        self.events: list = []
         self.current: Entry | None = None
-        self.setMinimumHeight(56)
+        self.setMinimumHeight(60)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMouseTracking(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
 
     def sizeHint(self) -> QSize:
-        return QSize(400, 56)
+        return QSize(400, 60)
 
-    def set_video(self, entries: list[Entry], current: Entry | None) -> None:
+    def set_video(self, entries: list[Entry], current: Entry | None, events=()) -> None:
+        """Show one video's sampled frames (in frame order), its events
+        (:class:`artifactscope.events.Event`) and the current frame."""
         self.entries = entries
+        self.events = list(events)
         self.current = current
         self.update()
+
+    def event_at_x(self, x: float, slack: float = 4.0):
+        """The event whose span (or marker) covers `x`, or None."""
+        for ev in self.events:
+            x0, x1 = self._event_span(ev)
+            if x0 - slack <= x <= x1 + slack:
+                return ev
+        return None
+
+    def _event_span(self, ev) -> tuple[float, float]:
+        w = self._tick_w()
+        return self._x(ev.start_frame) - w / 2, self._x(ev.end_frame) + w / 2
+
+    def _tick_w(self) -> float:
+        if len(self.entries) > 1:  # one sampling step wide, so adjacent flagged samples join
+            step = min(b.result.frame - a.result.frame for a, b in zip(self.entries, self.entries[1:])) or 1
+        else:
+            step = 1
+        return max(3.0, (self.width() - 12) * step / self._span())
 
     def _span(self) -> int:
         return max(1, max((e.result.frame for e in self.entries), default=0))
@@ -509,9 +534,17 @@ class Timeline(QWidget):
         return min(self.entries, key=lambda e: abs(e.result.frame - frame))
 
     def mousePressEvent(self, event) -> None:
-        e = self.entry_at_x(event.position().x())
+        x, y = event.position().x(), event.position().y()
+        ev = self.event_at_x(x) if y < self._track().top() else None
+        if ev is not None and ev.peak_frame is not None:  # the marker above an event: its peak frame
+            e = next((e for e in self.entries if e.result.frame == ev.peak_frame), None)
+        else:
+            e = self.entry_at_x(x)
         if e is not None:
             self.frameClicked.emit(e)
+
+    def _track(self) -> QRectF:
+        return QRectF(6, 14, self.width() - 12, self.height() - 33)
 
     def mouseMoveEvent(self, event) -> None:
         e = self.entry_at_x(event.position().x())
@@ -519,29 +552,47 @@ class Timeline(QWidget):
             label, flagged = self.session.verdict(e)
             t = f" ({e.result.time_s:.2f} s)" if e.result.time_s is not None else ""
             what = "unreadable" if e.error else (title_of(label) if flagged else "clean")
-            self.setToolTip(f"frame {e.result.frame}{t}: {what}")
+            tip = f"frame {e.result.frame}{t}: {what}"
+            ev = self.event_at_x(event.position().x())
+            if ev is not None:
+                tip += (f"\nevent: {title_of(ev.label)}, frames {ev.start_frame}-{ev.end_frame}, "
+                        f"peak {ev.peak_score:.2f} at frame {ev.peak_frame}")
+            self.setToolTip(tip)
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
-        h = self.height()
-        track = QRectF(6, 9, self.width() - 12, h - 28)
+        track = self._track()
         p.fillRect(self.rect(), self.palette().window())
         p.fillRect(track, QColor("#3a3a3a"))
         if not self.entries:
             return
         span = self._span()
-        px_per_frame = (self.width() - 12) / span
-        w = max(2.0, px_per_frame * 0.9)
+        w = self._tick_w()
+        # Sampled frames: a small tick each; unreadable ones in red over the whole height.
         for e in self.entries:
             x = self._x(e.result.frame)
             if e.error is not None:
                 p.fillRect(QRectF(x - w / 2, track.top(), w, track.height()), QColor(ERROR_COLOR))
-                continue
-            label, flagged = self.session.verdict(e)
-            if flagged:
-                p.fillRect(QRectF(x - w / 2, track.top(), w, track.height()), QColor(color_of(label)))
             else:
                 p.fillRect(QRectF(x - 0.5, track.bottom() - 4, 1.0, 4), QColor("#8a8a8a"))
+        # Events: spans in the artifact's colour, flagged samples inside drawn full height, a marker above.
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for ev in self.events:
+            color = QColor(color_of(ev.label))
+            x0, x1 = self._event_span(ev)
+            band = QColor(color)
+            band.setAlpha(110)
+            p.fillRect(QRectF(x0, track.top() + track.height() * 0.3, x1 - x0, track.height() * 0.4), band)
+            for e in self.entries:
+                f = e.result.frame
+                if ev.start_frame <= f <= ev.end_frame and e.error is None and self.session.is_flagged(e):
+                    x = self._x(f)
+                    p.fillRect(QRectF(x - w / 2, track.top(), w, track.height()), color)
+            mx = self._x(ev.peak_frame if ev.peak_frame is not None else ev.start_frame)
+            p.setPen(QPen(color.darker(150), 1))
+            p.setBrush(color)
+            p.drawEllipse(QPointF(mx, track.top() - 7), 5, 5)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         # Frame scale and the current frame.
         p.setPen(self.palette().text().color())
         fm = self.fontMetrics()
@@ -560,6 +611,10 @@ class Timeline(QWidget):
             p.drawLine(QPointF(x, track.top()), QPointF(x, track.bottom()))
             p.setPen(QPen(self.palette().highlight().color(), 1.5))
             p.drawLine(QPointF(x, track.top()), QPointF(x, track.bottom()))
-            p.setBrush(self.palette().highlight())
-            p.drawPolygon([QPointF(x - 6, track.top() - 7), QPointF(x + 6, track.top() - 7),
-                           QPointF(x, track.top() - 1)])
+            cur = self.current.result
+            label = f"frame {cur.frame}" + (f" · {cur.time_s:.2f} s" if cur.time_s is not None else "")
+            lw = fm.horizontalAdvance(label) + 8
+            lx = max(6.0, min(x - lw / 2, self.width() - 6 - lw))
+            p.fillRect(QRectF(lx, ly, lw, fm.height()), self.palette().window())  # over the scale's ends
+            p.setPen(self.palette().highlight().color())
+            p.drawText(QRectF(lx, ly, lw, fm.height()), Qt.AlignmentFlag.AlignCenter, label)
