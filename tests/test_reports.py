@@ -140,7 +140,7 @@ def render_html(results, **kw) -> str:
 
 
 class _Checker(html.parser.HTMLParser):
-    VOID = {"meta", "img", "input", "br", "hr", "link", "source"}
+    VOID = {"meta", "img", "input", "br", "hr", "link", "source", "wbr"}
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -274,22 +274,78 @@ def _browser():
     return None
 
 
-@pytest.mark.skipif(_browser() is None, reason="no chromium on this machine")
+# Injected at the top of <head> of a copy of the report (the page itself carries no test hooks): records script
+# errors and Content-Security-Policy violations, then, once loaded, checks that every thumbnail decodes and that the
+# artifact filter and the score slider hide and show cards, and writes what it found into <pre id="probe">.
+_PROBE = """<script>
+window.__errors = [];
+window.addEventListener('error', function (e) { window.__errors.push('error: ' + e.message); });
+document.addEventListener('securitypolicyviolation', function (e) { window.__errors.push('csp: ' + e.blockedURI); });
+window.addEventListener('load', function () {
+  function visible() { return document.querySelectorAll('#cards .card:not(.hidden)').length; }
+  var imgs = Array.prototype.slice.call(document.querySelectorAll('#cards img'));
+  var out = {cards: document.querySelectorAll('#cards .card').length, shown: visible()};
+  document.getElementById('none').click(); out.after_none = visible();
+  var morse = document.querySelector('input[data-filter-label="morse_code"]');
+  morse.checked = true; morse.dispatchEvent(new Event('change')); out.only_morse = visible();
+  document.getElementById('all').click();
+  var s = document.getElementById('minscore'); s.value = '0.92'; s.dispatchEvent(new Event('input'));
+  out.min_092 = visible(); s.value = '0'; s.dispatchEvent(new Event('input'));
+  var first = imgs[0].getBoundingClientRect();
+  out.first_rect = [first.left, first.top, first.right, first.bottom];
+  Promise.all(imgs.map(function (i) {
+    var x = new Image(); x.src = i.src;
+    return x.decode().then(function () { return x.naturalWidth; }, function () { return 0; });
+  })).then(function (widths) {
+    out.decoded = widths; out.errors = window.__errors;
+    var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out);
+    document.body.appendChild(pre);
+  });
+});
+</script>"""
+
+
+def _chromium(tmp_path, url, *extra):
+    cmd = [_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+           f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,1000", *extra, url]
+    return subprocess.run(cmd, capture_output=True, timeout=120, check=False, text=True)
+
+
+@pytest.mark.skipif(_browser() is None, reason="no chromium on this machine (apt-get install chromium)")
 def test_html_renders_in_headless_chromium(scan_files, tmp_path):
     results, _ = scan_files
+    page = render_html(results)
     report = tmp_path / "report.html"
-    report.write_text(render_html(results), encoding="utf-8")
+    report.write_text(page, encoding="utf-8")
+
+    # 1. Scripts run without error, nothing is blocked, thumbnails decode, filters and slider work.
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.replace("<head>", "<head>" + _PROBE, 1), encoding="utf-8")
+    dom = _chromium(tmp_path, probed.as_uri(), "--dump-dom", "--virtual-time-budget=5000")
+    m = re.search(r'<pre id="probe">(.*?)</pre>', dom.stdout, re.S)
+    assert m, dom.stderr[-2000:]
+    probe = json.loads(html.unescape(m.group(1)))
+    assert probe["errors"] == []
+    assert probe["cards"] == probe["shown"] == 5
+    assert probe["after_none"] == 0 and probe["only_morse"] == 1  # filter by artifact
+    assert probe["min_092"] == 1  # only glitch.png (0.93) scores >= 0.92
+    assert len(probe["decoded"]) == 5 and all(w > 0 for w in probe["decoded"])
+
+    # 2. The screenshot shows the page: header bar, and the first card's thumbnail (glitch.png, random noise,
+    #    the highest score) painted where the browser laid it out, with its region outlined in shader red.
     shot = tmp_path / "shot.png"
-    cmd = [_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1400,1000",
-           report.as_uri()]
-    subprocess.run(cmd, capture_output=True, timeout=120, check=False)
+    _chromium(tmp_path, report.as_uri(), f"--screenshot={shot}")
     assert shot.is_file()
     img = cv2.imread(str(shot))
     assert img is not None and img.shape[:2] == (1000, 1400)
-    assert img.std() > 10  # not a blank page
-    dark_header = img[:40, :].mean()
-    assert dark_header < 80  # the header bar rendered (CSS applied)
+    assert img[:40, :].mean() < 80  # the header bar rendered (CSS applied)
+    x0, y0, x1, y1 = (int(round(v)) for v in probe["first_rect"])
+    assert 0 <= x0 < x1 <= 1400 and 0 <= y0 < y1, probe["first_rect"]
+    thumb = img[y0 + 4:min(y1, 1000) - 4, x0 + 4:x1 - 4].astype(float)
+    assert thumb.shape[0] > 50 and thumb.std() > 25  # the noise picture, not a blank or grey box
+    red = np.array([0x4b, 0x19, 0xe6], float)  # BGR of #e6194b
+    near_red = (np.abs(img[y0:min(y1, 1000), x0:x1].astype(float) - red).max(axis=2) < 40).sum()
+    assert near_red > 200  # the region's outline (2 px border around 80x80 of 160x120 px)
     if os.environ.get("ARTIFACTSCOPE_KEEP_SCREENSHOT"):
         shutil.copy(shot, os.environ["ARTIFACTSCOPE_KEEP_SCREENSHOT"])

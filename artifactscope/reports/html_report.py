@@ -39,6 +39,7 @@ MAX_CARDS = 2000
 MAX_ERRORS = 1000
 MAX_GROUPS = 500
 MAX_EVENT_ROWS = 2000
+_CAPTION_PX, _CARD_PX = 20, 330  # a box caption's height; the narrowest card (the grid's minmax) in CSS pixels
 
 _TITLES = {a.name: a.title for a in ARTIFACTS}
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
@@ -47,6 +48,11 @@ _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 def _e(value) -> str:
     """Escape for HTML text and (double- or single-quoted) attributes."""
     return html.escape(clean_text(value), quote=True)
+
+
+def _path(value) -> str:
+    """An escaped path that a narrow table cell may break after its separators rather than inside a name."""
+    return _e(value).replace("/", "/<wbr>")
 
 
 def _color(label) -> str:
@@ -199,7 +205,7 @@ table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:12px;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.03em}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-td.path{word-break:break-all}
+td.path{overflow-wrap:anywhere}
 .scroll{max-height:360px;overflow:auto}
 .sw{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;vertical-align:-1px;
  border:1px solid rgba(0,0,0,.25)}
@@ -223,6 +229,8 @@ button{font:inherit;border:1px solid var(--line);border-radius:6px;background:#f
 .box{position:absolute;border:2px solid var(--c);box-shadow:0 0 0 1px rgba(0,0,0,.6)}
 .box span{position:absolute;left:-2px;top:-18px;background:var(--c);color:#000;font:11px/16px sans-serif;
  padding:0 4px;white-space:nowrap}
+.box.in span{top:0;left:0}
+.box.under span{top:100%}
 .info{padding:8px 10px}
 .info .name{font-weight:600;word-break:break-all}
 .info .where{color:var(--muted);font-size:12px;word-break:break-all}
@@ -312,10 +320,14 @@ def _card(rec: dict) -> str:
             right, bottom = min(100.0, 100 * x1 / w), min(100.0, 100 * y1 / h)
             if right <= left or bottom <= top:
                 continue
+            # A box at the top edge has no room for its caption above it (the card clips it): the caption goes
+            # inside the box, or under it when the box is too small to hold it.
+            caption_pct = _CAPTION_PX * 100.0 * w / (_CARD_PX * h)  # caption height in % of the picture
+            cls = "box" if top >= caption_pct else "box in" if bottom - top > 2 * caption_pct else "box under"
             boxes.append(
-                f'<div class="box" style="--c:{_color(g_label)};left:{left:.2f}%;top:{top:.2f}%;'
+                f'<div class="{cls}" style="--c:{_color(g_label)};left:{left:.2f}%;top:{top:.2f}%;'
                 f'width:{right - left:.2f}%;height:{bottom - top:.2f}%" '
-                f'title="{_e(_title(g_label))} {g_score:.3f}"><span>{_e(g_label)} {g_score:.2f}</span></div>')
+                f'title="{_e(_title(g_label))} {g_score:.3f}"><span>{_e(_title(g_label))} {g_score:.2f}</span></div>')
         shot = (f'<div class="shot"><img src="{uri}" alt="{_e(name)}" loading="lazy">' + "".join(boxes) + "</div>")
     else:
         shot = '<div class="nothumb">no thumbnail (the frame could not be read again)</div>'
@@ -335,7 +347,7 @@ def _card(rec: dict) -> str:
 def _event_row(e: Event) -> str:
     dur = e.duration_s
     others = ", ".join(f"{_e(k)}: {v}" for k, v in e.labels.items()) if len(e.labels) > 1 else ""
-    return (f'<tr><td class="path">{_e(e.path)}</td><td class="num">{e.start_frame}</td>'
+    return (f'<tr><td class="path">{_path(e.path)}</td><td class="num">{e.start_frame}</td>'
             f'<td class="num">{e.end_frame}</td><td class="num">{_fmt_time(e.start_time_s)}</td>'
             f'<td class="num">{"" if dur is None else f"{dur:.2f} s"}</td>'
             f'<td>{_label_cell(e.label)}' + (f'<div class="note">{others}</div>' if others else "") + "</td>"
@@ -477,7 +489,7 @@ def _render(title, thumbnails, n_frames, n_flagged, n_errors, by_artifact, group
         for key, g in ranked[:MAX_GROUPS]:
             main = max(g.labels, key=lambda k: g.labels[k]) if g.labels else None
             kind = ' <span class="kind">video</span>' if g.video else ""
-            w(f'<tr><td class="path">{_e(key)}{kind}</td><td class="num">{g.frames}</td>'
+            w(f'<tr><td class="path">{_path(key)}{kind}</td><td class="num">{g.frames}</td>'
               f'<td class="num">{g.flagged}</td><td class="num">{g.errors}</td>'
               f'<td>{_label_cell(main) if main else ""}</td></tr>')
         w("</table></div>")
