@@ -302,6 +302,13 @@ def test_unreadable_file_gets_an_error_badge_and_the_rest_scan(qtbot, make_windo
 
     tip = w.list_model.index(row).data(Qt.ItemDataRole.ToolTipRole)
     assert "Could not be read" in tip
+    from artifactscope.gui.widgets import ERROR_COLOR, row_badges
+
+    assert all(row_badges(w.session, e) == [("unreadable", ERROR_COLOR)] for e in errors)
+    from artifactscope.artifacts import ARTIFACTS
+
+    assert {row_badges(w.session, e)[0][0] for e in w.session.entries if not e.error} <= {
+        "clean", *(a.title for a in ARTIFACTS)}
     w.list_view.setCurrentIndex(w.list_model.index(row))
     assert not w.btn_correct.isEnabled() and "Error" in w.details.text()
     w.list_view.grab()  # error rows paint
@@ -427,3 +434,42 @@ def test_timeline_marks_events_and_jumps(qtbot, make_window):
     w.set_threshold(0.75)
     assert [(ev.start_frame, ev.end_frame) for ev in tl.events] == [(12, 12), (32, 32)]
     tl.grab()  # paints
+
+
+def test_keyboard_opens_and_labels(qtbot, make_window, tmp_path):
+    """Enter opens the frame in the viewer; C, X and I + digit label it, without touching the mouse."""
+    import cv2
+    from PySide6.QtCore import Qt
+
+    from artifactscope.gui.widgets import LABELLED_COLOR, row_badges
+
+    lib = FakeLibrary()
+    w = make_window(library=lib)
+    paths = [str(tmp_path / f"k{i}.png") for i in range(3)]
+    for p in paths:
+        cv2.imwrite(p, np.full((90, 160, 3), 60, np.uint8))
+    w.session.add_results([_result(paths[0], 0.9), _result(paths[1], 0.2), _result(paths[2], 0.8, best="shape")])
+    w.list_view.setFocus()
+    w.list_view.setCurrentIndex(w.list_model.index(0))
+    qtbot.keyClick(w.list_view, Qt.Key.Key_Down)
+    qtbot.keyClick(w.list_view, Qt.Key.Key_Return)  # open: shown in the viewer, which takes the focus
+    assert w._current.result.path == paths[1] and w.view.hasFocus()
+    qtbot.keyClick(w.view, Qt.Key.Key_C)  # correct: the verdict (clean) is right
+    assert lib.added[-1]["origin"] == paths[1] and lib.added[-1]["label"] == CLEAN
+    qtbot.keyClick(w.view, Qt.Key.Key_N)  # next flagged frame
+    assert w._current.result.path == paths[2]
+    qtbot.keyClick(w.view, Qt.Key.Key_X)  # false alarm
+    assert lib.added[-1] == {**lib.added[-1], "origin": paths[2], "label": CLEAN, "verdict": "shape"}
+    qtbot.keyClick(w.view, Qt.Key.Key_I)  # "it is…": the menu opens, a digit picks the artifact
+    qtbot.waitUntil(w.artifact_menu.isVisible, timeout=3000)
+    digit = (ARTIFACT_NAMES.index("morse_code") + 1) % 10
+    qtbot.keyClick(w.artifact_menu, getattr(Qt.Key, f"Key_{digit}"))
+    qtbot.waitUntil(lambda: not w.artifact_menu.isVisible(), timeout=3000)
+    assert lib.added[-1]["origin"] == paths[2] and lib.added[-1]["label"] == "morse_code"
+    assert len(lib.added) == 3
+    # The list shows which frames were labelled.
+    entry = w.session.find(paths[2], None)
+    assert row_badges(w.session, entry)[-1] == ("✓ labelled Morse code", LABELLED_COLOR)
+    from artifactscope.artifacts import color_of
+
+    assert row_badges(w.session, w.session.find(paths[0], None)) == [("Shader garbage", color_of("shader"))]

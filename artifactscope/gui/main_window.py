@@ -216,6 +216,8 @@ class MainWindow(QMainWindow):
                                         "The verdict on this frame is right (C)")
         self.act_false = self._action("False alarm: clean", lambda: self.judge(S.JUDGE_CLEAN), "X",
                                       "The frame is clean (X)")
+        self.act_is = self._action("It is…", self.pop_artifact_menu, "I",
+                                   "The frame shows another artifact (I, then the artifact's digit)")
         self.act_cancel = self._action("Cancel scan", self.cancel_scan, "Esc")
         self.act_retrain = self._action("Retrain…", self.retrain_dialog, "Ctrl+R",
                                         "Retrain the model on your labelled frames and clean captures of your game")
@@ -346,10 +348,10 @@ class MainWindow(QMainWindow):
         self.btn_false.setToolTip(self.act_false.toolTip())
         self.btn_false.clicked.connect(self.act_false.trigger)
         self.btn_is = QPushButton("It is…")
-        self.btn_is.setToolTip("The frame shows another artifact")
+        self.btn_is.setToolTip(self.act_is.toolTip())
         self.artifact_menu = QMenu(self)
-        for a in ARTIFACTS:
-            act = self.artifact_menu.addAction(color_icon(a.color), a.title)
+        for i, a in enumerate(ARTIFACTS):  # digits 1..9, 0 pick an artifact once the menu is open (key I)
+            act = self.artifact_menu.addAction(color_icon(a.color), f"&{(i + 1) % 10}  {a.title}")
             act.triggered.connect(lambda _=False, n=a.name: self.judge(S.JUDGE_ARTIFACT, n))
         self.btn_is.setMenu(self.artifact_menu)
         self.judge_status = QLabel()
@@ -781,6 +783,7 @@ class MainWindow(QMainWindow):
             w.setEnabled(has)
         self.act_correct.setEnabled(has)
         self.act_false.setEnabled(has)
+        self.act_is.setEnabled(has)
         self._update_heat()
         if e is None:
             self.details.setText("<i>No frame selected.</i>")
@@ -912,6 +915,12 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------------------------------
     # Judging
+
+    def pop_artifact_menu(self) -> None:
+        """Open the "It is…" menu under its button (not modal: the digit keys pick an artifact)."""
+        if self._current is None or self._current.error is not None:
+            return
+        self.artifact_menu.popup(self.btn_is.mapToGlobal(self.btn_is.rect().bottomLeft()))
 
     def judge(self, judgement: str, artifact: str | None = None) -> None:
         e = self._current

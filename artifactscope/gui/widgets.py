@@ -68,6 +68,19 @@ def frame_caption(r) -> str:
 # Results list
 
 
+def row_badges(session: Session, entry: Entry) -> list[tuple[str, str]]:
+    """The badges a list row shows, left to right, as ``(text, colour)``: the verdict under the current
+    threshold (``clean`` or the artifact's name in its colour) or ``unreadable``, then the tester's label."""
+    if entry.error is not None:
+        return [("unreadable", ERROR_COLOR)]
+    label, flagged = session.verdict(entry)
+    badges = [(title_of(label), color_of(label)) if flagged else ("clean", CLEAN_COLOR)]
+    user = session.user_label(entry)
+    if user is not None:
+        badges.append((f"✓ labelled {title_of(user)}", LABELLED_COLOR))
+    return badges
+
+
 class ResultsListModel(QAbstractListModel):
     """A thin adapter: rows are ``session.visible``; it resets when the session's rows change."""
 
@@ -199,15 +212,9 @@ class ResultDelegate(QStyledItemDelegate):
 
         # Badges: verdict (or error) and the tester's label.
         y3 = y2 + sfm.height() + 5
-        if r.error is not None:
-            bx = x0 + draw_badge(p, x0, y3, "unreadable", ERROR_COLOR, small) + 6
-        else:
-            label, flagged = self.session.verdict(e)
-            color = color_of(label) if flagged else CLEAN_COLOR
-            bx = x0 + draw_badge(p, x0, y3, title_of(label) if flagged else "clean", color, small) + 6
-            user = self.session.user_label(e)
-            if user is not None:
-                draw_badge(p, bx, y3, f"✓ labelled {title_of(user)}", LABELLED_COLOR, small)
+        bx = x0
+        for text, color in row_badges(self.session, e):
+            bx += draw_badge(p, bx, y3, text, color, small) + 6
         p.restore()
 
 
