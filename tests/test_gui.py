@@ -534,3 +534,48 @@ def test_5000_frame_folder_streams_without_freezing(qtbot, make_window, folder_5
     print(f"5000 frames streamed in {elapsed:.2f} s, {len(ticks)} ticks, longest gap {gaps.max() * 1000:.0f} ms")
     assert gaps.max() < 0.5, (gaps.max(), elapsed)
     assert len(ticks) >= 0.4 * (time.monotonic() - t0) / 0.02, (len(ticks), elapsed)
+
+
+def test_settings_recent_items_and_window_state_are_remembered(qtbot, tmp_path, tiny_bundle, frame_dirs):
+    """Model, threshold and video sampling (Settings), recent items and the window layout survive a restart;
+    a recent item scans again from the File menu."""
+    from PySide6.QtCore import QSettings
+
+    from artifactscope.gui.main_window import MainWindow, SettingsDialog
+
+    path = str(tmp_path / "settings.ini")
+    w1 = MainWindow(settings=QSettings(path, QSettings.Format.IniFormat), library=FakeLibrary())
+    qtbot.addWidget(w1)
+    w1.show()
+    dlg = SettingsDialog(w1, "", None, 1, 1)
+    dlg.model_edit.setText(str(tiny_bundle))
+    dlg.model_thresholds.setChecked(False)
+    dlg.threshold.setValue(0.4)
+    dlg.every.setValue(3)
+    values = dlg.values()
+    assert values == {"model_dir": str(tiny_bundle), "threshold": 0.4, "every": 3, "jobs": 1}
+    assert w1.apply_settings(**values)
+    assert w1.session.threshold == 0.4 and w1.threshold_slider.value() == 40
+    with qtbot.waitSignal(w1.scanFinished, timeout=30000):
+        w1.open_paths([str(frame_dirs / "beta")])
+    assert w1.model_label.text() == "Model: tiny"
+    w1.act_overlay.setChecked(False)
+    w1.resize(w1.minimumSizeHint().width(), 650)  # (the offscreen screen is 800 px wide: no wider)
+    w1.splitter.setSizes([300, w1.width() - 300])
+    sizes, size = w1.splitter.sizes(), w1.size()
+    w1.close()
+
+    w2 = MainWindow(settings=QSettings(path, QSettings.Format.IniFormat), library=FakeLibrary())
+    qtbot.addWidget(w2)
+    w2.show()
+    assert (w2.model_dir, w2.default_threshold, w2.every) == (str(tiny_bundle), 0.4, 3)
+    assert w2.session.threshold == 0.4 and w2.threshold_slider.value() == 40
+    assert not w2.act_overlay.isChecked() and not w2.overlay_check.isChecked()
+    assert w2.size() == size and size.height() == 650 and w2.splitter.sizes() == sizes
+    w2._fill_recent()
+    recent = [a for a in w2.recent_menu.actions() if a.text() == str(frame_dirs / "beta")]
+    assert len(recent) == 1
+    with qtbot.waitSignal(w2.scanFinished, timeout=30000):
+        recent[0].trigger()
+    assert len(w2.session.entries) == 6 and w2.model_label.text() == "Model: tiny"
+    w2.close()
