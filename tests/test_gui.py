@@ -193,14 +193,16 @@ def test_drop_files_and_folder_matches_scan(qtbot, make_window, frame_dirs, bund
 
     w = make_window()
     files = sorted((frame_dirs / "beta").glob("*.png"))[:2]
-    paths = [frame_dirs / "alpha", *files]
+    samples = [REPO / "sample_frames" / n for n in ("shader_doom_01.png", "clean_doom_01.png")]
+    paths = [frame_dirs / "alpha", *files, *[p for p in samples if p.is_file()]]
+    n = 8 + sum(p.is_file() for p in samples)
     _scan_and_wait(qtbot, w, paths)
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):  # as the GUI's worker does (idle native pools spin on 2 cores)
         expected = list(scan.scan([str(p) for p in paths], bundle))
-    assert len(expected) == 8
-    assert w.list_model.rowCount() == 8
+    assert len(expected) == n
+    assert w.list_model.rowCount() == n
     got = {e.key: e.result for e in w.session.entries}
     for r in expected:
         g = got[(r.path, r.frame)]
@@ -208,7 +210,7 @@ def test_drop_files_and_folder_matches_scan(qtbot, make_window, frame_dirs, bund
         assert g.score == pytest.approx(r.score)
     # The first result is shown in the viewer, with its scores.
     assert w._current is not None and w.bars.scores
-    assert "8 frames" in w.count_label.text()
+    assert f"{n} frames" in w.count_label.text()
     assert w.recent_items()[0] == str(frame_dirs / "alpha")
 
 
@@ -373,9 +375,25 @@ def test_real_library_if_present(qtbot, make_window, frame_dirs, tmp_path):
     lib = library.SampleLibrary(root=tmp_path / "lib")
     w = make_window(library=lib)
     _scan_and_wait(qtbot, w, [sorted((frame_dirs / "alpha").glob("*.png"))[0]])
-    w.judge("artifact", "shader")
     entry = w._current
+    verdict = w.session.verdict(entry)[0]
+    from PySide6.QtCore import Qt
+
+    qtbot.keyClick(w.list_view, Qt.Key.Key_C)  # "correct", by keyboard
+    w.judge("artifact", "shader")  # then changed to "it is: shader garbage": one sample, relabelled
     assert lib.label_of(entry.result.path, entry.result.frame) == "shader"
+    from artifactscope import frames
+    from artifactscope.gui.widgets import row_badges
+
+    lib.close()
+    reopened = library.SampleLibrary(root=tmp_path / "lib")  # written to disk, not only in memory
+    [sample] = reopened.samples()
+    assert (sample.label, sample.origin, sample.verdict) == ("shader", entry.result.path, verdict)
+    history = reopened.history(sample.id)
+    assert (history[0].action, history[0].label) == ("add", verdict) and history[-1].label == "shader"
+    assert np.array_equal(frames.read_image(sample.path), frames.read_image(entry.result.path))
+    assert row_badges(w.session, entry)[-1][0] == "✓ labelled Shader garbage"
+    reopened.close()
 
 
 def test_overlay_shows_heatmap_and_regions(qtbot, make_window):
