@@ -343,11 +343,14 @@ def test_keyboard_navigation_overlay_and_export(qtbot, make_window, tmp_path):
     assert w.current_row() == 3
     qtbot.keyClick(w.list_view, Qt.Key.Key_P)
     assert w.current_row() == 1
-    for fmt in w.export_formats():
-        if fmt in ("json", "csv"):
-            out = tmp_path / f"r.{fmt}"
-            assert w.export_to(str(out)) == 4
-            assert out.read_text().count("x1.png") == 1
+    assert {"html", "csv", "json"} <= set(w.export_formats())
+    for fmt in ("json", "csv"):
+        out = tmp_path / f"r.{fmt}"
+        assert w.export_to(str(out)) == 4
+        assert out.read_text().count("x1.png") == 1
+    assert w.export_to(str(tmp_path / "r.html")) == 4
+    page = (tmp_path / "r.html").read_text()
+    assert page.lstrip().lower().startswith("<!doctype html") and "x1.png" in page and "x3.png" in page
 
 
 def test_video_timeline_and_bad_model_setting(qtbot, make_window, tmp_path):
