@@ -7,8 +7,10 @@ The window (1600x900) scans ``sample_frames/`` with the shipped model (``artifac
 while that is missing or stale (made for an older feature version), with a small model trained here on the
 clean sample frames (``--model`` names another). The retrain dialog is shown after a short retrain (a
 subsample of the model's training features, the sample frames labelled by their file names, frames of the
-sample clip as clean captures). Settings, the sample library, the model registry and the feature cache go to a
-temporary folder: your own preferences, library and models are not touched.
+sample clip as clean captures). The video screenshot scans a copy of the sample clip with two synthesised
+glitches (see ``GLITCHES``), so that its timeline has events to show. Settings, the sample library, the model
+registry and the feature cache go to a temporary folder: your own preferences, library and models are not
+touched.
 """
 
 from __future__ import annotations
@@ -171,7 +173,7 @@ def main(argv=None) -> int:
     try:
         if "main" in args.only and main_shot(app, w, library, out):
             return 1
-        if "video" in args.only and video_shot(app, w, out):
+        if "video" in args.only and video_shot(app, w, tmp, out):
             return 1
         if "retrain" in args.only and retrain_shot(app, w, library, tmp, out):
             return 1
@@ -190,9 +192,16 @@ def main_shot(app, w, library, out: Path) -> int:
     w.sort_combo.setCurrentIndex(w.sort_combo.findData("score"))
     stills = [e for e in w.session.entries if e.result.frame is None and e.error is None]
     flagged = [e for e in stills if w.session.is_flagged(e)] or stills
-    # Prefer a frame whose file name says which artifact it holds and that the model named correctly.
+    # Prefer a frame whose file name says which artifact it holds and that the model named correctly, and
+    # whose region covers part of the frame (a box around the whole frame shows little).
     named = [e for e in flagged if e.name.startswith(str(w.session.verdict(e)[0]) + "_")]
-    pick = max(named or flagged, key=lambda e: e.result.score)
+
+    def local(e) -> bool:
+        r = e.result
+        area = sum((b.box[2] - b.box[0]) * (b.box[3] - b.box[1]) for b in r.regions)
+        return bool(r.regions) and r.width is not None and area < 0.6 * r.width * r.height
+
+    pick = max([e for e in named if local(e)] or named or flagged, key=lambda e: e.result.score)
     others = [e for e in flagged if e is not pick]
     if others and library is not None:  # one judged frame, so the list shows a "labelled" badge
         w.show_entry(others[0])
@@ -200,21 +209,56 @@ def main_shot(app, w, library, out: Path) -> int:
     w.show_entry(pick)
     w.act_overlay.setChecked(True)
     wait_for(app, lambda: full_image_loaded(w), 30)
+    wait_for(app, w.view.heatmap_shown, 30)
     settle(app, 1.0)  # thumbnails
     w.grab().save(str(out / "gui_main.png"))
     print(f"wrote {out / 'gui_main.png'} ({pick.name}: {w.session.verdict(pick)})")
     return 0
 
 
-def video_shot(app, w, out: Path) -> int:
-    """2. A video with its timeline."""
+#: Glitches written into the sample clip for the timeline screenshot: (first frame, last frame, artifact).
+GLITCHES = ((8, 14, "line_pixelation"), (30, 35, "triangulation"))
+
+
+def glitchy_clip(tmp: Path) -> Path | None:
+    """The sample clip with two glitches (artifacts synthesised on a few consecutive frames, the same
+    corruption through each glitch), written to `tmp`; None when the clip is missing."""
+    import cv2
+    import numpy as np
+
+    from artifactscope import frames, synth
+
+    clip = next(iter(sorted(SAMPLES.glob("clean_*_clip.mp4"))), None)
+    if clip is None:
+        return None
+    fps = cv2.VideoCapture(str(clip)).get(cv2.CAP_PROP_FPS) or 24.0
+    out = tmp / "glitchy_procedural_clip.mp4"
+    writer = None
+    for fr in frames.iter_video(str(clip)):
+        if not fr.ok:
+            continue
+        rgb = fr.pixels
+        for i, (a, b, label) in enumerate(GLITCHES):
+            if a <= fr.index <= b:
+                rgb, _ = synth.corrupt(rgb, label, np.random.default_rng(100 + i), reencode=False)
+        if writer is None:
+            h, w = rgb.shape[:2]
+            writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+        writer.write(np.ascontiguousarray(rgb[:, :, ::-1]))
+    if writer is not None:
+        writer.release()
+    return out
+
+
+def video_shot(app, w, tmp: Path, out: Path) -> int:
+    """2. A video with glitches: its timeline with the flagged events, the worst frame shown."""
     w.clear_results()
     w.sort_combo.setCurrentIndex(w.sort_combo.findData("order"))
-    clip = next(iter(sorted(SAMPLES.glob("clean_*_clip.mp4"))), None)
+    clip = glitchy_clip(tmp)
     if clip is None:
         print("no clip in sample_frames/", file=sys.stderr)
         return 1
-    w.every = 2
+    w.every = 1
     w.open_paths([str(clip)])
     wait_for(app, lambda: not w.is_scanning() and w.session.entries, 300)
     entries = w.session.frames_of(str(clip))
@@ -222,6 +266,8 @@ def video_shot(app, w, out: Path) -> int:
     target = max(flagged, key=lambda e: e.result.score) if flagged else entries[len(entries) // 2]
     w.show_entry(target)
     wait_for(app, lambda: full_image_loaded(w), 30)
+    if flagged:
+        wait_for(app, w.view.heatmap_shown, 30)
     settle(app, 1.0)
     w.grab().save(str(out / "gui_video.png"))
     print(f"wrote {out / 'gui_video.png'} ({len(entries)} frames, {len(flagged)} flagged)")

@@ -361,6 +361,11 @@ class MainWindow(QMainWindow):
             jv.addWidget(w)
         jv.addWidget(self.judge_status)
         jv.addStretch(1)
+        keys = QLabel("Keys: <b>C</b> correct · <b>X</b> false alarm · <b>I</b> then <b>1</b>–<b>0</b> the "
+                      "artifact · <b>N</b>/<b>P</b> next/previous flagged · <b>O</b> overlay")
+        keys.setWordWrap(True)
+        keys.setStyleSheet("color: gray")
+        jv.addWidget(keys)
         bottom.addWidget(self._framed("Your judgement", judge), 2)
         rv.addLayout(bottom)
 
@@ -714,8 +719,13 @@ class MainWindow(QMainWindow):
             if row is not None:
                 sm = self.list_view.selectionModel()
                 sm.blockSignals(True)
-                self.list_view.setCurrentIndex(self.list_model.index(row))
-                self.list_view.scrollTo(self.list_model.index(row))
+                idx = self.list_model.index(row)
+                self.list_view.setAutoScroll(False)
+                self.list_view.setCurrentIndex(idx)
+                self.list_view.setAutoScroll(True)
+                if not self.list_view.viewport().rect().contains(self.list_view.visualRect(idx)):
+                    # A jump (timeline, screenshot script): the row in the middle, whole, with its neighbours.
+                    self.list_view.scrollTo(idx, self.list_view.ScrollHint.PositionAtCenter)
                 sm.blockSignals(False)
         self._show_entry(entry)
 

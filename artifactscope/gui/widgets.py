@@ -184,8 +184,10 @@ class ResultDelegate(QStyledItemDelegate):
         if r.error is None and r.score is not None:
             score_txt = f"{r.score:.2f}"
             score_w = fm.horizontalAdvance("0.00") + 4
-            p.setFont(bold)
-            p.setPen(text_pen)
+            # Bold when the score flags the frame; grey when it does not (a class threshold above it).
+            flagged = self.session.is_flagged(e)
+            p.setFont(bold if flagged else option.font)
+            p.setPen(text_pen if flagged or selected else option.palette.placeholderText().color())
             p.drawText(QRect(right - score_w, rect.top() + 6, score_w, fm.height()),
                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, score_txt)
 

@@ -213,10 +213,12 @@ def to_qimage(rgb: np.ndarray) -> QImage:
 
 #: Third element of an image key that asks for a heatmap overlay: ``(path, frame, (HEAT, artifact))``.
 HEAT = "heat"
-#: Heat below this share of the frame's peak is drawn fully transparent.
+#: Heat below this share of the frame's peak counts as none (the frame is dimmed there).
 HEAT_FLOOR = 0.12
-#: Opacity (0-255) of the hottest cells.
-HEAT_ALPHA = 175
+#: Opacity (0-255) of the dimming where there is no heat, and of the warm tint where the heat peaks: the
+#: artifact stays visible under a light tint while the rest of the frame steps back.
+COLD_ALPHA = 120
+HOT_ALPHA = 60
 
 
 @dataclass
@@ -227,8 +229,9 @@ class HeatOverlay:
     ----------
     label : str
         The artifact class localised.
-    image : QImage
-        ARGB32 image covering the whole frame (at a lower resolution; scale it to the frame's size).
+    image : QImage or None
+        RGBA image covering the whole frame (at a lower resolution; scale it to the frame's size); None when
+        the cue found no evidence anywhere.
     regions : list of artifactscope.scan.Region
         Boxes in frame pixels, best first (possibly empty).
     peak : float
@@ -236,13 +239,14 @@ class HeatOverlay:
     """
 
     label: str
-    image: QImage
+    image: QImage | None
     regions: list = field(default_factory=list)
     peak: float = 0.0
 
 
 def heat_qimage(heatmap: np.ndarray, upsample: int = 8) -> QImage:
-    """A heatmap in [0, 1] as a translucent red-to-yellow QImage (transparent where there is no heat).
+    """A heatmap in [0, 1] as a translucent overlay: the frame is dimmed where there is no heat, and tinted
+    from dark red to yellow, more lightly, as the heat rises (so the artifact itself stays readable).
 
     Parameters
     ----------
@@ -256,12 +260,12 @@ def heat_qimage(heatmap: np.ndarray, upsample: int = 8) -> QImage:
     heat = np.clip(np.asarray(heatmap, np.float32), 0.0, 1.0)
     rows, cols = heat.shape[:2]
     heat = heatmap_to_frame(heat, max(1, cols * upsample), max(1, rows * upsample))
-    a = np.clip((heat - HEAT_FLOOR) / (1.0 - HEAT_FLOOR), 0.0, 1.0)
+    a = np.sqrt(np.clip((heat - HEAT_FLOOR) / (1.0 - HEAT_FLOOR), 0.0, 1.0))
     rgba = np.empty(heat.shape + (4,), np.uint8)
-    rgba[..., 0] = 255
-    rgba[..., 1] = np.round(40 + 215 * heat).astype(np.uint8)  # red (warm) to yellow (hottest)
-    rgba[..., 2] = np.round(40 * heat).astype(np.uint8)
-    rgba[..., 3] = np.round(HEAT_ALPHA * np.sqrt(a)).astype(np.uint8)
+    rgba[..., 0] = np.round(255 * a).astype(np.uint8)  # black (no heat) -> red -> yellow (hottest)
+    rgba[..., 1] = np.round(255 * a * heat).astype(np.uint8)
+    rgba[..., 2] = np.round(60 * a * heat * heat).astype(np.uint8)
+    rgba[..., 3] = np.round(COLD_ALPHA + (HOT_ALPHA - COLD_ALPHA) * a).astype(np.uint8)
     h, w = rgba.shape[:2]
     return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
 
@@ -273,7 +277,8 @@ def heat_overlay(path: str, frame: int | None, label: str) -> HeatOverlay:
     rgb = read_pixels(path, frame)
     loc = localize(rgb, label=label)
     peak = float(loc.heatmap.max()) if loc.heatmap.size else 0.0
-    return HeatOverlay(label=label, image=heat_qimage(loc.heatmap), regions=list(loc.regions), peak=peak)
+    image = heat_qimage(loc.heatmap) if peak > 0 else None  # nothing found: no dimming of the whole frame
+    return HeatOverlay(label=label, image=image, regions=list(loc.regions), peak=peak)
 
 
 def scaled(rgb: np.ndarray, max_w: int, max_h: int) -> np.ndarray:
