@@ -101,3 +101,101 @@ def test_flagged_frames_get_regions_inside_the_frame(folder, model):
     assert all(r.regions == [] for r in quiet)
     parallel = [r for r in scan_mod.scan([folder], model, threshold=0.0, jobs=2) if r.error is None]
     assert [r.regions for r in parallel] == [r.regions for r in results]
+
+
+# -- temporal checks on video -------------------------------------------------------------------------------
+TW, TH = 160, 96
+
+
+def _scrolling_clip(n=60):
+    """A camera panning 4 px a frame over smooth texture (motion everywhere), as RGB frames."""
+    rng = np.random.default_rng(3)
+    big = cv2.resize(rng.integers(0, 255, (24, 140, 3), dtype=np.uint8), (TW + 4 * n, TH),
+                     interpolation=cv2.INTER_CUBIC)
+    return [big[:, 4 * i:4 * i + TW].copy() for i in range(n)]
+
+
+def _write_clip(path, frames_rgb, fourcc="MJPG"):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 10, (TW, TH))
+    for f in frames_rgb:
+        writer.write(f[:, :, ::-1].copy())
+    writer.release()
+    return path
+
+
+@pytest.fixture(scope="module")
+def torn_clip(tmp_path_factory):
+    """Frames 20-24 torn: above a seam that rolls down the screen, the picture is still the previous frame's."""
+    clean = _scrolling_clip()
+    clip = list(clean)
+    for t, seam in zip(range(20, 25), (20, 35, 50, 65, 80)):
+        clip[t] = clean[t].copy()
+        clip[t][:seam] = clean[t - 1][:seam]
+    root = tmp_path_factory.mktemp("temporal")
+    return _write_clip(root / "torn.avi", clip), _write_clip(root / "torn.mp4", clip, "mp4v")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    """The shipped model: the tiny test model calls this texture morse_code at 0.99999 on every frame."""
+    return load_bundle(None)
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["mjpeg-avi", "mpeg4-mp4"])
+def test_tear_at_known_frames_is_one_event_at_those_frames(torn_clip, shipped, which):
+    from artifactscope.events import group_events
+
+    results = list(scan_mod.scan([torn_clip[which]], shipped))
+    assert [r.frame for r in results] == list(range(60)) and all(r.error is None for r in results)
+    tears = [r.frame for r in results if r.corrupted and r.label == "screen_tearing"]
+    assert tears == [20, 21, 22, 23, 24], [(r.frame, r.label, r.score) for r in results if r.corrupted]
+    events = [e for e in group_events(results) if e.label == "screen_tearing"]
+    assert [(e.start_frame, e.end_frame, e.frames) for e in events] == [(20, 24, 5)]
+    assert events[0].peak_score > 0.9
+    # The region is the band that still shows the previous frame: the rows between the last two seams.
+    assert results[22].regions[0].label == "screen_tearing"
+    x0, y0, x1, y1 = results[22].regions[0].box
+    assert (x0, x1) == (0, TW) and abs(y0 - 35) <= 3 and abs(y1 - 50) <= 3
+
+
+def test_without_temporal_checks_the_tear_is_not_found(torn_clip, shipped):
+    results = list(scan_mod.scan([torn_clip[0]], shipped, temporal=False))
+    assert not any(r.corrupted and r.label == "screen_tearing" for r in results)
+    assert max(r.scores["screen_tearing"] for r in results) < 0.5
+
+
+def test_temporal_checks_run_the_same_in_worker_processes(torn_clip, model):
+    serial = [r.to_dict() for r in scan_mod.scan([torn_clip[0]], model)]
+    assert [r.to_dict() for r in scan_mod.scan([torn_clip[0]], model, jobs=2)] == serial
+
+
+def _temporal_findings(frames_rgb):
+    """Run the temporal checks alone: {frame: [(artifact, p)]} for findings with p >= 0.5."""
+    checks, out = scan_mod._Temporal(), []
+    for i, f in enumerate(frames_rgb):
+        out += checks.push(scan_mod._Item("clip", i, i / 10, np.zeros(1), None, TW, TH), f)
+    out += checks.finish()
+    assert [it.frame for it in out] == list(range(len(frames_rgb)))  # every frame comes out, in order
+    return {it.frame: [(a, p) for a, p, _ in it.temporal if p >= 0.5] for it in out if
+            any(p >= 0.5 for _, p, _ in it.temporal)}
+
+
+def test_repeated_frames_in_steady_motion_are_stutter_and_regular_repeats_are_not():
+    clip = _scrolling_clip()
+    assert _temporal_findings(clip) == {}  # steady pan: nothing
+    stutter = list(clip)
+    stutter[30] = stutter[31] = clip[29]  # the picture hangs for two frames
+    found = _temporal_findings(stutter)
+    assert sorted(found) == [30, 31] and all(f[0][0] == "screen_stuttering" for f in found.values())
+    # 30 fps content shown at 60 (every frame twice, all along) and a long pause are not stutter.
+    assert _temporal_findings([clip[i // 2] for i in range(60)]) == {}
+    paused = clip[:20] + [clip[19]] * 20 + clip[20:40]
+    assert _temporal_findings(paused) == {}
+
+
+def test_an_object_appearing_in_a_still_scene_is_not_a_tear():
+    still = np.full((TH, TW, 3), 80, np.uint8)
+    clip = [still.copy() for _ in range(30)]
+    for i in range(15, 30):
+        clip[i][60:, 5 * i - 60:5 * i - 30] = 250  # an object enters the lower part and moves
+    assert _temporal_findings(clip) == {}
