@@ -22,6 +22,11 @@ whatever follows the last complete file (a torn line from a kill) is cut off. Th
 settings (model, threshold, sampling) so that a resume with other settings is refused rather than mixed.
 :func:`read_results` streams the records back for the final report.
 
+Videos also get **temporal checks** (:class:`_Temporal`): screen tearing and stuttering are relations
+between frames, so each sampled frame is compared with the samples before and after it, on top of the
+single-frame experts; the verdicts then go to event grouping (:mod:`artifactscope.events`) in the reports.
+Video frames are decoded a few ahead in a thread (:class:`_Prefetch`), overlapping with the analysis.
+
 Progress goes to a callback ``(files_done, files_total)``, where the total stays None until discovery has
 finished; a ``cancel`` callable is polled between results.
 """
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -186,6 +192,15 @@ def _logistic(x: float) -> float:
     return float(1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x)))))
 
 
+@functools.lru_cache(maxsize=16)
+def _bands(n: int, lo: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every band ``[i, j)`` of n rows at least `lo` long that leaves at least `lo` outside, with both sizes."""
+    i, j = np.triu_indices(n + 1, lo)
+    keep = (j - i) <= n - lo
+    i, j = i[keep], j[keep]
+    return i, j, (j - i).astype(np.float64), (n - (j - i)).astype(np.float64)
+
+
 def tear_score(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, min_part: float = 0.1
                ) -> tuple[float, str, float, float]:
     """How much `cur` looks torn, judged against the samples before and after it: ``(p, axis, start, end)``.
@@ -227,10 +242,7 @@ def tear_score(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, min_part: flo
         c1 = np.concatenate([[0.0], np.cumsum(r)])
         c2 = np.concatenate([[0.0], np.cumsum(r * r)])
         cm = np.concatenate([[0.0], np.cumsum(mov)])
-        i, j = np.triu_indices(n + 1, lo)  # bands [i, j) at least lo long ...
-        keep = (j - i) <= n - lo  # ... that leave at least lo outside
-        i, j = i[keep], j[keep]
-        k_in, k_out = (j - i).astype(np.float64), (n - (j - i)).astype(np.float64)
+        i, j, k_in, k_out = _bands(n, lo)
         s_in, q_in, m_in = c1[j] - c1[i], c2[j] - c2[i], cm[j] - cm[i]
         s_out, q_out, m_out = c1[-1] - s_in, c2[-1] - q_in, cm[-1] - m_in
         mean_in, mean_out = s_in / k_in, s_out / k_out
@@ -356,6 +368,72 @@ def _declared_frames(path: str) -> int:
     return int(n) if math.isfinite(n) and n > 0 else 0
 
 
+class _Prefetch:
+    """Run an iterator in a background thread, up to `depth` items ahead (bounded memory).
+
+    Decoding a video frame (FFmpeg) and analysing the previous one (OpenCV/numpy) both release the GIL, so
+    on two or more cores they overlap: the scan then costs about max(decode, analysis) per frame rather than
+    their sum. Exceptions of the iterator are raised in the consumer, where they would have been raised
+    without the thread. :meth:`close` stops the thread and closes the iterator (in that thread's stead).
+    """
+
+    _END = object()
+
+    def __init__(self, iterator: Iterator, depth: int = 3) -> None:
+        import queue
+
+        self._it = iterator
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="artifactscope-prefetch", daemon=True)
+        self._thread.start()
+
+    def _put(self, x) -> bool:
+        import queue
+
+        while not self._stop.is_set():
+            try:
+                self._queue.put(x, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            for x in self._it:
+                if not self._put((True, x)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            self._put((False, exc))
+            return
+        self._put((True, self._END))
+
+    def __iter__(self) -> Iterator:
+        return self
+
+    def __next__(self):
+        ok, x = self._queue.get()
+        if not ok:
+            self._done()
+            raise x
+        if x is self._END:
+            self._done()
+            raise StopIteration
+        return x
+
+    def _done(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        close = getattr(self._it, "close", None)
+        if close is not None:
+            close()
+
+
 def _read_file(read_path: str, display: str, opts: _Options) -> Iterator[_Item]:
     """Items of one file; every problem becomes an error item and reading goes on with the next file."""
     if not frames.is_video(read_path):
@@ -374,7 +452,9 @@ def _read_file(read_path: str, display: str, opts: _Options) -> Iterator[_Item]:
     declared = 0
     last = step = None
     temporal = _Temporal() if opts.temporal else None
-    reader = frames.iter_video(read_path, every=opts.every, max_pixels=opts.max_pixels, fps=opts.fps)
+    # Frames are decoded a few ahead in a thread, overlapping with the analysis of the current one.
+    reader = _Prefetch(frames.iter_video(read_path, every=opts.every, max_pixels=opts.max_pixels, fps=opts.fps),
+                       depth=3)
     try:
         while True:
             try:
