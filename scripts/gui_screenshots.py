@@ -7,7 +7,7 @@ The window (1600x900) scans ``sample_frames/`` with the shipped model (``artifac
 while that is missing or stale (made for an older feature version), with a small model trained here on the
 clean sample frames (``--model`` names another). The retrain dialog is shown after a short retrain (a
 subsample of the model's training features, the sample frames labelled by their file names, frames of the
-sample clip as clean captures). The video screenshot scans a copy of the sample clip with two synthesised
+sample clip as clean captures, small expert fits). The video screenshot scans a copy of the sample clip with two synthesised
 glitches (see ``GLITCHES``), so that its timeline has events to show. Settings, the sample library, the model
 registry and the feature cache go to a temporary folder: your own preferences, library and models are not
 touched.
@@ -115,14 +115,18 @@ def retrain_shot(app, w, library, tmp: Path, out: Path) -> int:
             cv2.imwrite(str(captures / f"frame_{fr.index:03d}.png"), fr.pixels[:, :, ::-1])
     w.act_retrain.trigger()
     dlg = w.retrain_window
-    # A short retrain: a subsample of the base features, few synthesised samples per capture.
-    dlg.options.update(max_base=600, per_frame=4, jobs=w.jobs, cache_dir=str(tmp / "cache"))
+    # A short retrain: a subsample of the base features, few synthesised samples per capture, small expert fits
+    # and a logistic combiner (a full retrain of the shipped model takes far longer on a small machine).
+    dlg.options.update(max_base=400, per_frame=3, n_clean=1, jobs=w.jobs, cache_dir=str(tmp / "cache"),
+                       fit_params={"expert_params": {"*": {"max_iter": 40}}, "combiner": "logreg", "cv": 2})
     if any(captures.iterdir()):
         dlg.add_capture_folder(tmp / "captures")
     t0 = time.monotonic()
     dlg.start_retrain()
     if not wait_for(app, lambda: not dlg.is_running(), 900):
         print("retrain did not finish", file=sys.stderr)
+        dlg.cancel_retrain()  # stop the worker thread before the window goes
+        wait_for(app, lambda: not dlg.is_running(), 60)
         return 1
     if dlg.retrain_result is None:
         print(f"retrain failed: {dlg.message_label.text()}", file=sys.stderr)

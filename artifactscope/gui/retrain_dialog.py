@@ -130,7 +130,7 @@ class RetrainDialog(QDialog):
         self._tick.timeout.connect(self._update_stage_label)
         self._build_ui()
         self.refresh()
-        self.resize(1120, 740)
+        self.resize(1180, 840)
         app = QApplication.instance()
         if app is not None:  # a retrain still running when the application quits is stopped, not killed
             app.aboutToQuit.connect(self._stop_for_quit)
@@ -242,6 +242,8 @@ class RetrainDialog(QDialog):
         fv.addWidget(self.verdict_label)
         self.figures_table = QTableWidget(0, 5)
         self.figures_table.verticalHeader().setVisible(False)
+        # Compact rows: three groups of four figures fit without a scroll bar at the dialog's size.
+        self.figures_table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.figures_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.figures_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.figures_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
