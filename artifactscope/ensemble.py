@@ -78,6 +78,10 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
     thresholds_ : dict of str to float
     oof_metrics_ : dict
         Out-of-fold figures measured while fitting (binary accuracy, fpr, ...).
+    oof_expert_proba_ : ndarray of shape (n_samples, n_artifacts)
+        Out-of-fold expert probabilities (the combiner's training input).
+    oof_proba_ : ndarray of shape (n_samples, n_classes)
+        Out-of-fold combiner probabilities (what the thresholds were chosen on).
     """
 
     def __init__(
@@ -248,6 +252,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
             comb = self._fit_combiner_model(Z[train], y[train])
             oof_proba[test] = self._align(comb, comb.predict_proba(Z[test]))
         self.combiner_ = self._fit_combiner_model(Z, y)
+        self.oof_proba_ = oof_proba
         self.thresholds_ = self._choose_thresholds(oof_proba, y)
         self.oof_metrics_ = binary_metrics(y, self.decide(oof_proba).labels)
 
