@@ -85,6 +85,7 @@ class _Evidence:
     merge: bool = False  # one box around every evidence region (artifacts that spread over the frame)
     pixel_level: float = 0.5  # evidence pixels at least this (relative to the map's max) tighten boxes
     box: tuple[int, int, int, int] | None = None  # a box the cue determined directly, in map pixels
+    rel: float = REL_THRESHOLD  # cells at this share of the heatmap's maximum form regions (sparse cues: lower)
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -150,7 +151,7 @@ def _cue_morse_code(image: np.ndarray) -> _Evidence:
     col = strokes.sum(axis=0).astype(np.float32)
     keep = col >= max(0.06 * h, 4.0 * float(np.median(col)) + 1.0)
     ev = _mono_colour(image, strokes & keep[None, :]).astype(np.float32)
-    return _Evidence(ev, floor=0.01, merge=True, pixel_level=0.5)
+    return _Evidence(ev, floor=0.01, merge=True, pixel_level=0.5, rel=0.1)
 
 
 def _cue_dotted_line(image: np.ndarray) -> _Evidence:
@@ -159,13 +160,57 @@ def _cue_dotted_line(image: np.ndarray) -> _Evidence:
 
     _dots, paired = dot_map(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
     dots = _mono_colour(image, paired.view(bool)).astype(np.float32)
-    return _Evidence(dots, floor=0.01, merge=True, pixel_level=0.5)
+    # Sparse: the lines' far ends carry few dots per cell, so cells well below the dense centre still count.
+    return _Evidence(dots, floor=0.01, merge=True, pixel_level=0.5, rel=0.1)
+
+
+def _orientation(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dominant gradient orientation in [0, pi) and its strength per pixel (5x5 structure tensor).
+
+    The tensor, unlike the raw gradient, also gives the orientation at the centre of a 1-px line (where the
+    gradient itself vanishes between its two opposite edges).
+    """
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    jxx = cv2.boxFilter(gx * gx, -1, (5, 5))
+    jyy = cv2.boxFilter(gy * gy, -1, (5, 5))
+    jxy = cv2.boxFilter(gx * gy, -1, (5, 5))
+    mag, ang = cv2.cartToPolar(jxx - jyy, 2 * jxy)
+    return np.mod(ang / 2, np.pi), np.sqrt(mag)
+
+
+def _line_kernel(theta: float, length: int) -> np.ndarray:
+    """A normalised 1-px line of `length` along direction `theta` (radians, image axes)."""
+    k = np.zeros((length, length), np.float32)
+    c = (length - 1) / 2
+    dx, dy = np.cos(theta) * c, np.sin(theta) * c
+    cv2.line(k, (int(round(c - dx)), int(round(c - dy))), (int(round(c + dx)), int(round(c + dy))), 1.0, 1)
+    return k / k.sum()
 
 
 def _cue_parallel_lines(image: np.ndarray) -> _Evidence:
+    # Many long thin strokes of ONE direction: keep the stroke pixels whose gradient is perpendicular to the
+    # dominant stroke direction, then average them along that direction (long lines survive, short texture
+    # edges that happen to share the angle fade).
     img = _half(image)
-    strokes = (_thin_strokes(img) >= 25).astype(np.float32)
-    return _Evidence(strokes, floor=0.01, merge=True, pixel_level=0.5)
+    strokes = _thin_strokes(img) >= 7
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    ang, mag = _orientation(grey)
+    sel = strokes & (mag > 30)
+    if np.count_nonzero(sel) < 50:
+        return _Evidence(strokes.astype(np.float32), floor=0.01, merge=True, pixel_level=0.5)
+    bins = 36
+    hist = np.bincount((ang[sel] * (bins / np.pi)).astype(np.int64) % bins, minlength=bins).astype(np.float64)
+    hist = hist + 0.5 * (np.roll(hist, 1) + np.roll(hist, -1))
+    # Axis-aligned orientations are scene geometry far more often than artifact (which is 10-35 deg off axis).
+    hist[[0, bins // 2 - 1, bins // 2, bins - 1]] *= 0.5
+    theta = (int(np.argmax(hist)) + 0.5) * np.pi / bins
+    d = np.abs(ang - theta)
+    d = np.minimum(d, np.pi - d)
+    along = (sel & (d <= np.deg2rad(8))).astype(np.float32)
+    line = cv2.filter2D(along, -1, _line_kernel(theta + np.pi / 2, 41), borderType=cv2.BORDER_CONSTANT)
+    ev = along * (line >= 0.25)
+    return _Evidence(ev.astype(np.float32), floor=0.01, merge=True, pixel_level=0.5, rel=0.15)
 
 
 def _cue_shape(image: np.ndarray) -> _Evidence:
@@ -418,7 +463,7 @@ def localize(image: np.ndarray, model=None, label: str | None = None, *, max_reg
         return Localization(label, np.zeros((rows, cols), np.float32), [], (rows, cols), (width, height))
     heat = np.clip(pooled / peak, 0.0, 1.0).astype(np.float32)
     regions = regions_from_heatmap(heat, label, (width, height), max_regions=max_regions, merge=ev.merge,
-                                   emap=ev.emap, pixel_level=ev.pixel_level)
+                                   emap=ev.emap, pixel_level=ev.pixel_level, rel_threshold=ev.rel)
     if score is not None:
         from dataclasses import replace
 
