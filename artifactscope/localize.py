@@ -11,7 +11,8 @@ class               cue (computed on the frame or its half-resolution copy)
 discoloration       saturated pixels of the frame's dominant saturated hue (one wrong colour everywhere)
 morse_code          1-2 px vertical strokes (horizontal top-hat / black-hat) in columns rich in them, one colour
 dotted_line         isolated dots with neighbour dots 3-6 px away, of the one colour that is mostly dots
-parallel_lines      thin strokes (difference to the 3x3 median), one box around the main components
+parallel_lines      faint thin strokes (>= 7 from the 3x3 median) of the dominant direction (5x5 structure tensor,
+                    axis-aligned scene geometry discounted) that continue along it for 41 px
 shape               thin dark strokes (black-hat, 9x9) - weak: scene detail competes (see the benchmark)
 line_pixelation     blocky colour noise: strong colour jumps between neighbours, in bands
 triangulation       piecewise-flat patches among edges (density of flat pixels x density of edges)
@@ -22,8 +23,10 @@ screen_stuttering   block seams along rows and columns: box = their extent
 
 Each cue gives an evidence map (float32, 0 = normal). :func:`localize` pools it onto a coarse grid (cells of
 about 40 px at 1080p) normalised to 0..1 - the heatmap - and thresholds it relative to its maximum into
-connected regions; each region's box is then tightened to the evidence pixels inside it. Heatmap and
-regions are plain arrays and :class:`artifactscope.scan.Region` objects, for reports and GUI overlays alike.
+connected regions (sparse cues - morse code, dotted and parallel lines - use a lower share, so that the thin
+far ends of the artifact stay in the box); each region's box is then tightened to the evidence pixels inside
+it. Heatmap and regions are plain arrays and :class:`artifactscope.scan.Region` objects, for reports and GUI
+overlays alike.
 """
 
 from __future__ import annotations

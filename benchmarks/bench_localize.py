@@ -7,9 +7,12 @@ best region overlaps the bounding box of the synthesis mask with IoU >= 0.5, the
 localised with the true label (``IoU@true``, the localiser alone), pixel precision / recall of the heatmap
 (cells at >= 0.35 of the maximum, upsampled to the frame, against the mask) and milliseconds per frame of
 localisation. ``--model`` is a bundle trained without the test sources; ``--frames`` a folder of clean test
-frames (rendered, e.g. ``artifactscope.sources.render('doom', ...)``).
+frames (rendered, e.g. ``artifactscope.sources.render('doom', ...)``). Without ``--model`` only the localiser
+is measured: every frame is localised with its true label (``flag`` and ``IoU>=.5`` are then blank, and pixel
+precision / recall and milliseconds are those of the true-label localisation).
 
     python benchmarks/bench_localize.py --model /tmp/loc/model --frames /tmp/loc/test --per-class 20
+    python benchmarks/bench_localize.py --frames work-data/renders/doom --per-class 15   # localiser alone
 """
 
 from __future__ import annotations
@@ -52,13 +55,13 @@ def iou(a, b) -> float:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", required=True)
+    ap.add_argument("--model", help="model bundle trained without the test sources (omit: localiser alone)")
     ap.add_argument("--frames", required=True, help="folder of clean test frames (searched recursively)")
     ap.add_argument("--per-class", type=int, default=20)
     ap.add_argument("--size", default="1920x1080")
     args = ap.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
-    bundle = load_bundle(args.model)
+    bundle = load_bundle(args.model) if args.model else None
     paths = sorted(p for p in glob.glob(os.path.join(args.frames, "**", "*.png"), recursive=True))
     if not paths:
         print(f"no frames under {args.frames}")
@@ -69,13 +72,16 @@ def main(argv=None) -> int:
         if img.shape[:2] != (height, width):
             img = cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
         base.append(img)
-    ens = bundle.ensemble
-    print(f"model {args.model}; test frames {len(base)} from {args.frames}; {args.per_class} per class at "
+    for label in ARTIFACT_NAMES:  # warm-up: first calls pay for imports and OpenCV's lazy initialisation
+        localize(base[0], bundle, label)
+    ens = bundle.ensemble if bundle is not None else None
+    print(f"model {args.model or '(none: true labels)'}; test frames {len(base)} from {args.frames}; "
+          f"{args.per_class} per class at "
           f"{width}x{height}")
     head = f"{'class':18s} {'n':>3s} {'flag':>4s} {'IoU>=.5':>7s} {'IoU@true':>8s} {'pix P':>6s} {'pix R':>6s} {'ms':>5s}"
     print(head)
     print("-" * len(head))
-    all_ms, tgt_hits, tgt_n = [], 0, 0
+    all_ms, tgt_hits, tgt_n, tgt_true, tgt_n_true = [], 0, 0, 0, 0
     for k, label in enumerate(ARTIFACT_NAMES):
         n = flagged = hits = hits_true = 0
         precs, recs, ms = [], [], []
@@ -86,17 +92,23 @@ def main(argv=None) -> int:
                 continue
             n += 1
             box = mask_box(mask)
-            verdict = ens.decide(ens.predict_proba(features.extract(img)[None, :]))
             # The localiser alone, given the true class.
-            loc_true = localize(img, bundle, label)
-            hits_true += bool(loc_true.regions) and iou(loc_true.regions[0].box, box) >= 0.5
-            if not verdict.corrupted[0]:
-                continue
-            flagged += 1
             t0 = time.perf_counter()
-            loc = localize(img, bundle, str(verdict.labels[0]), score=float(verdict.score[0]))
-            ms.append(1000 * (time.perf_counter() - t0))
-            hits += bool(loc.regions) and iou(loc.regions[0].box, box) >= 0.5
+            loc_true = localize(img, bundle, label)
+            ms_true = 1000 * (time.perf_counter() - t0)
+            hits_true += bool(loc_true.regions) and iou(loc_true.regions[0].box, box) >= 0.5
+            if ens is None:
+                loc = loc_true
+                ms.append(ms_true)
+            else:
+                verdict = ens.decide(ens.predict_proba(features.extract(img)[None, :]))
+                if not verdict.corrupted[0]:
+                    continue
+                flagged += 1
+                t0 = time.perf_counter()
+                loc = localize(img, bundle, str(verdict.labels[0]), score=float(verdict.score[0]))
+                ms.append(1000 * (time.perf_counter() - t0))
+                hits += bool(loc.regions) and iou(loc.regions[0].box, box) >= 0.5
             hot = heatmap_to_frame(loc.heatmap, img.shape[1], img.shape[0]) >= REL_THRESHOLD
             if loc.regions:
                 tp = int(np.count_nonzero(hot & mask))
@@ -107,17 +119,24 @@ def main(argv=None) -> int:
                 recs.append(0.0)
         all_ms += ms
         if label in TARGETS:
+            tgt_true += hits_true
+            tgt_n_true += n
             tgt_hits += hits
             tgt_n += flagged
-        share = hits / flagged if flagged else float("nan")
-        print(f"{label:18s} {n:3d} {flagged:4d} {share:7.2f} {hits_true / max(n, 1):8.2f} "
+        share = f"{hits / flagged:7.2f}" if flagged else f"{'-':>7s}"
+        flag = f"{flagged:4d}" if ens is not None else f"{'-':>4s}"
+        print(f"{label:18s} {n:3d} {flag} {share} {hits_true / max(n, 1):8.2f} "
               f"{np.mean(precs) if precs else float('nan'):6.2f} {np.mean(recs) if recs else float('nan'):6.2f} "
               f"{np.mean(ms) if ms else float('nan'):5.0f}", flush=True)
     print("-" * len(head))
     if tgt_n:
         print(f"target classes: IoU>=0.5 on {tgt_hits}/{tgt_n} flagged frames = {tgt_hits / tgt_n:.2f}")
+    if ens is None:
+        print(f"target classes: IoU@true >= 0.5 on {tgt_true}/{tgt_n_true} frames = "
+              f"{tgt_true / max(tgt_n_true, 1):.2f}")
     if all_ms:
-        print(f"localisation per flagged {width}x{height} frame: median {np.median(all_ms):.0f} ms, "
+        what = "flagged " if ens is not None else ""
+        print(f"localisation per {what}{width}x{height} frame: median {np.median(all_ms):.0f} ms, "
               f"p90 {np.percentile(all_ms, 90):.0f} ms, max {np.max(all_ms):.0f} ms")
     try:
         from machine import machine_lines

@@ -99,3 +99,26 @@ def test_every_class_localises_small_frames(label, bundle):
     loc = localize(img, bundle, label)
     assert loc.heatmap.shape == loc.grid
     assert len(loc.regions) <= 3
+
+
+def test_parallel_lines_bundle_found_where_drawn(frame, bundle):
+    # 30 parallel segments at 20 degrees, all inside the right half; the left half carries thin scene lines
+    # (a grid, as of bricks or tiles) of other directions, which must not join the region.
+    import cv2
+
+    img = frame.copy()
+    for x in range(10, 300, 20):
+        img[:, x] = (20, 20, 20)
+    for y in range(10, H, 20):
+        img[y, :300] = (20, 20, 20)
+    rng = np.random.default_rng(3)
+    d = np.array([np.cos(np.deg2rad(20)), np.sin(np.deg2rad(20))])
+    box = (360, 60, 620, 300)
+    for _ in range(30):
+        x0, y0 = rng.uniform(box[0], box[0] + 60), rng.uniform(box[1], box[3] - 90)
+        x1, y1 = x0 + d[0] * 200, y0 + d[1] * 200
+        cv2.line(img, (int(x0), int(y0)), (int(x1), int(y1)), (250, 250, 250), 1, cv2.LINE_8)
+    loc = localize(img, bundle, "parallel_lines")
+    assert loc.regions
+    x0, y0, x1, y1 = loc.regions[0].box
+    assert x0 >= 300 and _iou(loc.regions[0].box, box) > 0.5, loc.regions[0].box
