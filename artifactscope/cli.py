@@ -434,7 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="model name stored in the manifest")
     p.add_argument("--target-fpr", type=_probability, default=0.02,
                    help="false-positive rate on clean frames the thresholds aim for (default 0.02)")
-    p.add_argument("--combiner", choices=["hgb", "logreg"], default="hgb")
+    p.add_argument("--combiner", choices=["max", "hgb", "logreg"], default="max",
+                   help="max: the most confident expert decides (default; best on unseen games so far); "
+                        "hgb/logreg: a learned, gated combiner")
     p.add_argument("--no-holdout", action="store_true", help="skip the held-out evaluation before the final fit")
     p.set_defaults(func=cmd_train)
 

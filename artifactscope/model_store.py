@@ -39,6 +39,7 @@ MODEL_ENV = "ARTIFACTSCOPE_MODEL"
 # Types beyond skops' built-in trusted set that a bundle may contain. Anything else is refused.
 ALLOWED_TYPES: tuple[str, ...] = (
     "artifactscope.experts.ArtifactExpert",
+    "artifactscope.ensemble.MaxCombiner",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn._loss.loss.HalfBinomialLoss",

@@ -25,7 +25,7 @@ import numpy as np
 
 from artifactscope import features, frames
 from artifactscope.artifacts import ARTIFACT_NAMES, CLEAN, LABELS
-from artifactscope.ensemble import ArtifactEnsemble, binary_metrics
+from artifactscope.ensemble import COMBINERS, ArtifactEnsemble, binary_metrics  # noqa: F401 (COMBINERS re-exported)
 
 ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -476,10 +476,21 @@ def format_comparison(result: dict) -> str:
     return "\n".join(lines)
 
 
+#: Feature blocks every expert reads by default. Leaving out ``hog`` (its 210 per-cell values describe where the
+#: content is, which is the game's, not the artifact's) changed no class's leave-one-source-out AUC by more than
+#: 0.01 and makes each expert fit about three times faster (2026-12-03, 5 sources).
+EXPERT_BLOCKS: tuple[str, ...] = ("dft", "laplacian", "color", "structure", "local", "gate")
+DEFAULT_EXPERT_PARAMS: dict = {"*": {"blocks": EXPERT_BLOCKS}}
+
+
 def fit_ensemble(ds: Dataset, progress: ProgressFn | None = None, **params) -> ArtifactEnsemble:
-    """Fit an :class:`ArtifactEnsemble` on a dataset, grouping out-of-fold predictions by source."""
+    """Fit an :class:`ArtifactEnsemble` on a dataset, grouping out-of-fold predictions by source.
+
+    ``expert_params`` defaults to :data:`DEFAULT_EXPERT_PARAMS`; other `params` go to the ensemble as given.
+    """
     if len(ds) == 0:
         raise ValueError("no training samples: give labelled folders or folders of clean frames")
+    params.setdefault("expert_params", DEFAULT_EXPERT_PARAMS)
     return ArtifactEnsemble(**params).fit(ds.X, ds.y, groups=ds.groups, progress=progress)
 
 

@@ -48,6 +48,9 @@ def main(argv=None) -> int:
     parser.add_argument("--clean-per-frame", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=-1)
     parser.add_argument("--no-godot", action="store_true")
+    parser.add_argument("--combiner", choices=training.COMBINERS, default="max")
+    parser.add_argument("--cv", type=int, default=5,
+                        help="folds of the out-of-fold outputs, at most one per source (5: leave-one-source-out)")
     parser.add_argument("--reuse-experts", metavar="BUNDLE",
                         help="take the final experts from this bundle (trained on the same data) and fit only the "
                              "out-of-fold experts and the combiner")
@@ -87,7 +90,8 @@ def main(argv=None) -> int:
         train, test = training.split_by_source(ds, seed=0)
         held = sorted(str(g) for g in set(ds.groups[test]))
         log(f"held-out evaluation on sources {held} ...")
-        candidate = training.fit_ensemble(ds.subset(train), n_jobs=args.jobs, progress=fit_progress)
+        candidate = training.fit_ensemble(ds.subset(train), n_jobs=args.jobs, progress=fit_progress,
+                                          combiner=args.combiner, cv=args.cv)
         metrics["holdout"] = training.evaluate_predictions(ds.y[test], candidate.predict(ds.X[test]))
         metrics["holdout"]["sources"] = held
         print(training.format_metrics(metrics["holdout"], f"held out: {', '.join(held)}"), flush=True)
@@ -97,8 +101,9 @@ def main(argv=None) -> int:
     if args.reuse_experts:
         experts = model_store.load_bundle(args.reuse_experts).ensemble.experts_
         log(f"reusing the final experts of {args.reuse_experts}")
-    ensemble = training.ArtifactEnsemble(n_jobs=args.jobs).fit(ds.X, ds.y, groups=ds.groups,
-                                                               progress=fit_progress, experts=experts)
+    ensemble = training.ArtifactEnsemble(
+        n_jobs=args.jobs, combiner=args.combiner, cv=args.cv, expert_params=training.DEFAULT_EXPERT_PARAMS,
+    ).fit(ds.X, ds.y, groups=ds.groups, progress=fit_progress, experts=experts)
     np.savez_compressed(work / "oof_expert_proba.npz", oof=ensemble.oof_expert_proba_)
     log(f"out-of-fold (grouped by source): {ensemble.oof_metrics_}; thresholds: {ensemble.thresholds_}")
     metrics["oof_by_source"] = ensemble.oof_metrics_

@@ -124,3 +124,29 @@ def test_thresholds_can_exclude_a_clean_frame_scored_exactly_one():
     thresholds = ens._choose_thresholds(proba, y)
     assert thresholds["shader"] > 1.0  # shader can no longer fire...
     assert thresholds["shape"] == ens.min_threshold  # ...and shape is untouched
+
+
+def test_max_combiner_lets_the_most_confident_expert_decide():
+    from artifactscope.ensemble import MaxCombiner, _logit
+
+    p = np.array([[0.10, 0.95, 0.20], [0.30, 0.20, 0.10], [0.60, 0.60, 0.0]])
+    comb = MaxCombiner(artifacts=("shader", "shape", "morse_code")).fit(_logit(p), None)
+    assert list(comb.classes_) == [CLEAN, "shader", "shape", "morse_code"]
+    proba = comb.predict_proba(np.hstack([_logit(p), np.ones((3, 2))]))  # gate columns are ignored
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(1 - proba[:, 0], [0.95, 0.30, 0.60], atol=1e-6)
+    assert list(np.argmax(proba[:, 1:], axis=1)[:2]) == [1, 0]
+    with pytest.raises(ValueError, match="artifacts"):
+        MaxCombiner().fit(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="at least 3 columns"):
+        MaxCombiner(artifacts=("a", "b", "c")).fit(np.zeros((2, 2)))
+
+
+def test_ensemble_with_max_combiner_learns_which_artifact():
+    X, y, groups = make_features()
+    model = small_ensemble(combiner="max").fit(X, y, groups=groups)
+    Xt, yt, _ = make_features(seed=1)
+    metrics = binary_metrics(yt, model.predict(Xt))
+    assert metrics["accuracy"] > 0.9 and metrics["type_accuracy"] > 0.9
+    assert model.oof_proba_.shape == (len(y), 5)
+    assert model.oof_metrics_["fpr"] <= model.target_fpr + 1e-9

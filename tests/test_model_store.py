@@ -114,3 +114,14 @@ def test_unfitted_ensemble_cannot_be_saved(tmp_path):
 
     with pytest.raises(ValueError, match="not fitted"):
         save_bundle(ArtifactEnsemble(), tmp_path / "x")
+
+
+def test_bundle_with_max_combiner_round_trips(tiny_bundle, tmp_path):
+    bundle = load_bundle(tiny_bundle)
+    X = np.random.default_rng(1).normal(size=(40, features.n_features()))
+    y = np.array(["clean", *bundle.ensemble.artifacts_] * 4)[:40]
+    ens = bundle.ensemble
+    ens.set_params(combiner="max").refit_combiner(X, y, ens.expert_proba(X))
+    again = load_bundle(save_bundle(ens, tmp_path / "max"))
+    assert type(again.ensemble.combiner_).__name__ == "MaxCombiner"
+    np.testing.assert_array_equal(ens.predict_proba(X), again.ensemble.predict_proba(X))
