@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import cv2
 import numpy as np
@@ -344,3 +345,17 @@ def test_gate_descriptors():
     for y in range(30, 360, 30):
         cv2.putText(text, "HP 100 AMMO 42 SCORE 9001", (10, y), cv2.FONT_HERSHEY_PLAIN, 1.0, (240, 240, 240), 1)
     assert _block(text, "gate")["gate.text_blobs"] > g["gate.text_blobs"] + 1.0
+
+
+def test_allocator_keeps_frame_buffers_on_glibc_and_can_be_turned_off():
+    import subprocess
+    import sys
+
+    from artifactscope import _alloc
+
+    if sys.platform.startswith("linux"):
+        assert _alloc.keep_large_allocations() is True  # features' import tuned it; asking again is harmless
+    code = "from artifactscope import _alloc; print(_alloc.keep_large_allocations())"
+    env = {**os.environ, "ARTIFACTSCOPE_KEEP_BUFFERS": "0"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -22,6 +22,8 @@ from types import ModuleType
 
 import numpy as np
 
+from artifactscope._alloc import keep_large_allocations
+
 from . import color, dft, gate, hog, laplacian, local, structure
 from ._prepare import MIN_SIDE, SPECTRUM_SIZE, WORKING_SIZE, Prepared, prepare, validate_image
 from .laplacian import laplacian_anomaly_map
@@ -31,6 +33,8 @@ __all__ = [
     "block_slices", "extract", "extract_blocks", "extract_many", "feature_names", "feature_spec",
     "laplacian_anomaly_map", "n_features", "prepare", "validate_image",
 ]
+
+keep_large_allocations()  # full-resolution blocks allocate frame-sized buffers per frame: reuse, don't re-fault
 
 FEATURE_VERSION: str = "1.1.0"
 
