@@ -105,7 +105,8 @@ def cmd_scan(args) -> int:
     try:
         results = scan_mod.scan(args.paths, model, threshold=args.threshold, every=args.every, fps=args.fps,
                                 jobs=args.jobs, progress=bar if show else None, backend=args.backend,
-                                scheduler=args.scheduler, results_file=args.resume, regions=not args.no_regions)
+                                scheduler=args.scheduler, results_file=args.resume, regions=not args.no_regions,
+                                temporal=not args.no_temporal)
         if args.resume:
             # Records go to the results file as they come; the report is made from all of it, old and new.
             for _ in results:
@@ -413,6 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--every", type=_positive_int, default=1, help="analyse every N-th video frame (default 1)")
     p.add_argument("--no-regions", action="store_true",
                    help="do not locate artifacts in flagged frames (faster; 'regions' stays empty)")
+    p.add_argument("--no-temporal", action="store_true",
+                   help="videos: only the single-frame experts, no tearing/stutter checks across neighbouring frames")
     p.add_argument("--fps", type=_positive_float,
                    help="analyse about F video frames per second instead (--every applies when a video's frame "
                         "rate is unknown)")

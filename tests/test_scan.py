@@ -1,5 +1,6 @@
 """The scan engine: order, parallel equals serial, cancellation, video frames, summaries."""
 
+import json
 import cv2
 import numpy as np
 import pytest
@@ -199,3 +200,15 @@ def test_an_object_appearing_in_a_still_scene_is_not_a_tear():
     for i in range(15, 30):
         clip[i][60:, 5 * i - 60:5 * i - 30] = 250  # an object enters the lower part and moves
     assert _temporal_findings(clip) == {}
+
+
+def test_cli_no_temporal_option_turns_the_checks_off(torn_clip, tmp_path):
+    from artifactscope import cli
+
+    runs = {}
+    for name, extra in (("with", []), ("without", ["--no-temporal"])):
+        out = tmp_path / f"{name}.json"
+        cli.main(["scan", str(torn_clip[0]), "--format", "json", "--out", str(out), *extra])
+        runs[name] = json.loads(out.read_text())
+    assert any(r["label"] == "screen_tearing" for r in runs["with"])
+    assert not any(r["label"] == "screen_tearing" for r in runs["without"])
