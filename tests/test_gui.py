@@ -553,8 +553,10 @@ def test_5000_frame_folder_streams_without_freezing(qtbot, make_window, folder_5
     assert "5000 frames" in w.count_label.text()
     gaps = np.diff(ticks)
     print(f"5000 frames streamed in {elapsed:.2f} s, {len(ticks)} ticks, longest gap {gaps.max() * 1000:.0f} ms")
-    assert gaps.max() < 0.5, (gaps.max(), elapsed)
-    assert len(ticks) >= 0.4 * (time.monotonic() - t0) / 0.02, (len(ticks), elapsed)
+    # Unbatched, the event loop stalls for ~7.5 s here; a quiet machine shows ~40 ms. The margin is for a CI
+    # machine whose two cores also run the other test worker (553 ms was seen under a load of 8).
+    assert gaps.max() < 1.5, (gaps.max(), elapsed)
+    assert len(ticks) >= 0.25 * (time.monotonic() - t0) / 0.02, (len(ticks), elapsed)
 
 
 def test_settings_recent_items_and_window_state_are_remembered(qtbot, tmp_path, tiny_bundle, frame_dirs):
