@@ -109,7 +109,7 @@ def main(argv=None) -> int:
     base_train = base_train.subset(_subsample(base_train, args.max_base, rng))
 
     # the base model: the recipe retrain uses (fast settings), without the new game
-    params = _fast_params({})
+    params = _fast_params({"expert_params": training.DEFAULT_EXPERT_PARAMS})  # the shipped recipe, fast
     params.update(n_jobs=args.jobs)
     t = time.perf_counter()
     base_model = training.fit_ensemble(base_train, **params)
@@ -186,7 +186,7 @@ def main(argv=None) -> int:
     print(f"- retrain after adding {added} library samples: {t_lib:.0f} s (target <= 120 s: "
           f"{'MET' if t_lib <= 120 else 'NOT MET'}; {res2.training['samples']} samples; stages "
           f"{', '.join(f'{k} {v:.0f} s' for k, v in res2.seconds.items())})")
-    print(f"- recipe (base and retrained alike): {_fast_params({})}, n_jobs={args.jobs}, at most "
+    print(f"- recipe (base and retrained alike): {params}, at most "
           f"{args.max_base} base samples")
     print()
     for line in machine_lines():
