@@ -229,15 +229,21 @@ def test_cancel_stops_within_a_second(qtbot, make_window, many_frames):
     assert "cancelled" in w.statusBar().currentMessage()
 
 
-def test_gui_thread_stays_responsive(qtbot, make_window, many_frames):
+def _ticking_timer(interval_ms: int):
+    """A started QTimer that records the time of every tick: gaps between ticks are event-loop stalls."""
     from PySide6.QtCore import QTimer
 
-    w = make_window()
-    ticks = []
+    ticks: list[float] = []
     timer = QTimer()
-    timer.setInterval(50)
+    timer.setInterval(interval_ms)
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
     timer.start()
+    return timer, ticks
+
+
+def test_gui_thread_stays_responsive(qtbot, make_window, many_frames):
+    w = make_window()
+    timer, ticks = _ticking_timer(50)
     t0 = time.monotonic()
     _drop(w, [many_frames])
     qtbot.waitUntil(lambda: len(w.session.entries) >= 40, timeout=20000)
@@ -513,8 +519,6 @@ def test_5000_frame_folder_streams_without_freezing(qtbot, make_window, folder_5
     """The GUI side of a 5,000-frame scan: results arriving faster than any real scan could produce them
     (about 5,000 a second, sorted by score and filtered while they stream, thumbnails loading) never stall the
     event loop, and every frame ends up in the list."""
-    from PySide6.QtCore import QTimer
-
     from artifactscope.gui import workers
 
     def fast_scan(paths, bundle, *, progress=None, cancel=None, **_):
@@ -533,11 +537,7 @@ def test_5000_frame_folder_streams_without_freezing(qtbot, make_window, folder_5
     w.sort_combo.setCurrentIndex(w.sort_combo.findData("score"))
     w.filter_combo.setCurrentIndex(w.filter_combo.findData("flagged"))
     w.set_threshold(0.3)
-    ticks = []
-    timer = QTimer()
-    timer.setInterval(20)
-    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
-    timer.start()
+    timer, ticks = _ticking_timer(20)
     t0 = time.monotonic()
     with qtbot.waitSignal(w.scanFinished, timeout=60000):
         _drop(w, [folder_5000])
