@@ -42,7 +42,7 @@ class Verdicts:
 
 
 class MaxCombiner(ClassifierMixin, BaseEstimator):
-    """The most confident expert decides: P(clean) = 1 - max_j p_j, the rest shared in proportion to p_j.
+    """The most confident expert decides: P(clean) = 1 - max_j p_j, the rest shared in proportion to p_j².
 
     A combiner with nothing to learn but the class list. Measured on sources left out of training it beat
     the learned combiners (a gated gradient-boosting model, logistic regression): those learn how the
@@ -82,7 +82,11 @@ class MaxCombiner(ClassifierMixin, BaseEstimator):
         Z = np.asarray(Z, dtype=float)
         p = 1.0 / (1.0 + np.exp(-Z[:, : len(self.artifacts)]))
         top = p.max(axis=1, keepdims=True)
-        share = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+        # Shares by squared probability: the deciding expert keeps nearly all of the corrupted mass when the
+        # others are unsure (0.9999 vs 0.015: its class shows 0.9996, not 0.97 beside a frame score of 1.00),
+        # while two confident experts still split it.
+        weight = p * p
+        share = weight / np.maximum(weight.sum(axis=1, keepdims=True), 1e-12)
         return np.hstack([1.0 - top, top * share])
 
 

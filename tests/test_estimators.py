@@ -150,3 +150,12 @@ def test_ensemble_with_max_combiner_learns_which_artifact():
     assert metrics["accuracy"] > 0.9 and metrics["type_accuracy"] > 0.9
     assert model.oof_proba_.shape == (len(y), 5)
     assert model.oof_metrics_["fpr"] <= model.target_fpr + 1e-9
+
+
+def test_max_combiner_gives_the_deciding_class_nearly_all_of_the_score():
+    from artifactscope.ensemble import MaxCombiner, _logit
+
+    p = np.array([[0.9999, 0.015, 0.013], [0.9, 0.8, 0.0]])
+    proba = MaxCombiner(artifacts=("a", "b", "c")).fit(_logit(p)).predict_proba(_logit(p))
+    assert proba[0, 1] > 0.999 * (1 - proba[0, 0])  # a lone confident expert: its class is the frame's score
+    assert 0.3 < proba[1, 2] / (1 - proba[1, 0]) < 0.5  # two confident experts split it
