@@ -13,7 +13,7 @@ from artifactscope.sources import SOURCES, SourceUnavailable, available_sources,
 SMALL = [(320, 180)]
 
 # source name -> python package its engine needs (None: no optional dependency)
-ENGINES = {"procedural": None, "doom": "vizdoom", "sprites2d": "pygame", "panda3d": "panda3d"}
+ENGINES = {"procedural": None, "doom": "vizdoom", "sprites2d": "pygame", "panda3d": "panda3d", "atari": "ale_py"}
 
 
 def _need(name: str):
