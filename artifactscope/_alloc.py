@@ -3,8 +3,8 @@
 Every feature block makes a few full-resolution images (2 MB each at 1080p) per frame. With glibc's defaults,
 buffers that large are mapped fresh from the OS and unmapped on free, so every new one page-faults in again:
 measured, that was half the cost of the full-resolution blocks (extracting a 1080p frame took 77 ms, 34-57 ms
-with the buffers kept). Raising the mmap and trim thresholds lets the allocator reuse them. Memory then stays
-at its peak (a few hundred MB while scanning) instead of shrinking between frames. Elsewhere (musl, macOS,
+with the buffers kept). Raising the mmap and trim thresholds lets the allocator reuse them: up to 128 MB of
+freed memory stays in the process instead of going back to the OS between frames. Elsewhere (musl, macOS,
 Windows) this does nothing; ``ARTIFACTSCOPE_KEEP_BUFFERS=0`` turns it off.
 """
 
@@ -17,8 +17,9 @@ import sys
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
-_MMAP_THRESHOLD = 256 * 2**20  # buffers below this come from the heap and are reused
-_TRIM_THRESHOLD = 512 * 2**20  # free heap kept before any is returned to the OS
+_MMAP_THRESHOLD = 64 * 2**20  # buffers below this come from the heap and are reused; larger ones are mapped
+_TRIM_THRESHOLD = 128 * 2**20  # free heap kept before any is returned to the OS (loky restarts a worker
+# whose memory grew by 300 MB, taking that for a leak: stay well under it)
 _done = False
 
 
