@@ -25,7 +25,7 @@ import numpy as np
 
 from artifactscope import features, frames
 from artifactscope.artifacts import ARTIFACT_NAMES, CLEAN, LABELS
-from artifactscope.ensemble import COMBINERS, ArtifactEnsemble, binary_metrics  # noqa: F401 (COMBINERS re-exported)
+from artifactscope.ensemble import ArtifactEnsemble, binary_metrics
 
 ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
 

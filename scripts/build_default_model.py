@@ -23,6 +23,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 
 from artifactscope import model_store, sources, training  # noqa: E402
+from artifactscope.ensemble import COMBINERS  # noqa: E402
 
 GODOT = REPO.parent / "shared" / "data" / "godot-demos"
 
@@ -48,7 +49,7 @@ def main(argv=None) -> int:
     parser.add_argument("--clean-per-frame", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=-1)
     parser.add_argument("--no-godot", action="store_true")
-    parser.add_argument("--combiner", choices=training.COMBINERS, default="max")
+    parser.add_argument("--combiner", choices=COMBINERS, default="max")
     parser.add_argument("--cv", type=int, default=5,
                         help="folds of the out-of-fold outputs, at most one per source (5: leave-one-source-out)")
     parser.add_argument("--reuse-experts", metavar="BUNDLE",

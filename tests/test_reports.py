@@ -319,33 +319,45 @@ def test_html_renders_in_headless_chromium(scan_files, tmp_path):
     report = tmp_path / "report.html"
     report.write_text(page, encoding="utf-8")
 
-    # 1. Scripts run without error, nothing is blocked, thumbnails decode, filters and slider work.
-    probed = tmp_path / "probed.html"
-    probed.write_text(page.replace("<head>", "<head>" + _PROBE, 1), encoding="utf-8")
-    dom = _chromium(tmp_path, probed.as_uri(), "--dump-dom", "--virtual-time-budget=5000")
-    m = re.search(r'<pre id="probe">(.*?)</pre>', dom.stdout, re.S)
-    assert m, dom.stderr[-2000:]
-    probe = json.loads(html.unescape(m.group(1)))
-    assert probe["errors"] == []
-    assert probe["cards"] == probe["shown"] == 5
-    assert probe["after_none"] == 0 and probe["only_morse"] == 1  # filter by artifact
-    assert probe["min_092"] == 1  # only glitch.png (0.93) scores >= 0.92
-    assert len(probe["decoded"]) == 5 and all(w > 0 for w in probe["decoded"])
+    def check():
+        # 1. Scripts run without error, nothing is blocked, thumbnails decode, filters and slider work.
+        probed = tmp_path / "probed.html"
+        probed.write_text(page.replace("<head>", "<head>" + _PROBE, 1), encoding="utf-8")
+        dom = _chromium(tmp_path, probed.as_uri(), "--dump-dom", "--virtual-time-budget=5000")
+        m = re.search(r'<pre id="probe">(.*?)</pre>', dom.stdout, re.S)
+        assert m, dom.stderr[-2000:]
+        probe = json.loads(html.unescape(m.group(1)))
+        assert probe["errors"] == []
+        assert probe["cards"] == probe["shown"] == 5
+        assert probe["after_none"] == 0 and probe["only_morse"] == 1  # filter by artifact
+        assert probe["min_092"] == 1  # only glitch.png (0.93) scores >= 0.92
+        assert len(probe["decoded"]) == 5 and all(w > 0 for w in probe["decoded"])
 
-    # 2. The screenshot shows the page: header bar, and the first card's thumbnail (glitch.png, random noise,
-    #    the highest score) painted where the browser laid it out, with its region outlined in shader red.
-    shot = tmp_path / "shot.png"
-    _chromium(tmp_path, report.as_uri(), f"--screenshot={shot}")
-    assert shot.is_file()
-    img = cv2.imread(str(shot))
-    assert img is not None and img.shape[:2] == (1000, 1400)
-    assert img[:40, :].mean() < 80  # the header bar rendered (CSS applied)
-    x0, y0, x1, y1 = (int(round(v)) for v in probe["first_rect"])
-    assert 0 <= x0 < x1 <= 1400 and 0 <= y0 < y1, probe["first_rect"]
-    thumb = img[y0 + 4:min(y1, 1000) - 4, x0 + 4:x1 - 4].astype(float)
-    assert thumb.shape[0] > 50 and thumb.std() > 25  # the noise picture, not a blank or grey box
-    red = np.array([0x4b, 0x19, 0xe6], float)  # BGR of #e6194b
-    near_red = (np.abs(img[y0:min(y1, 1000), x0:x1].astype(float) - red).max(axis=2) < 40).sum()
-    assert near_red > 200  # the region's outline (2 px border around 80x80 of 160x120 px)
+        # 2. The screenshot shows the page: header bar, and the first card's thumbnail (glitch.png, random noise,
+        #    the highest score) painted where the browser laid it out, with its region outlined in shader red.
+        shot = tmp_path / "shot.png"
+        _chromium(tmp_path, report.as_uri(), f"--screenshot={shot}", "--virtual-time-budget=5000")  # decoded, painted
+        assert shot.is_file()
+        img = cv2.imread(str(shot))
+        assert img is not None and img.shape[:2] == (1000, 1400)
+        assert img[:40, :].mean() < 80  # the header bar rendered (CSS applied)
+        x0, y0, x1, y1 = (int(round(v)) for v in probe["first_rect"])
+        assert 0 <= x0 < x1 <= 1400 and 0 <= y0 < y1, probe["first_rect"]
+        thumb = img[y0 + 4:min(y1, 1000) - 4, x0 + 4:x1 - 4].astype(float)
+        assert thumb.shape[0] > 50 and thumb.std() > 25  # the noise picture, not a blank or grey box
+        red = np.array([0x4b, 0x19, 0xe6], float)  # BGR of #e6194b
+        near_red = (np.abs(img[y0:min(y1, 1000), x0:x1].astype(float) - red).max(axis=2) < 40).sum()
+        assert near_red > 200  # the region's outline (2 px border around 80x80 of 160x120 px)
+        return shot
+
+    # A headless browser on a loaded 2-core machine now and then answers before it has painted: the same
+    # checks get up to three runs, and the last failure is reported if none passes.
+    for attempt in range(3):
+        try:
+            shot = check()
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     if os.environ.get("ARTIFACTSCOPE_KEEP_SCREENSHOT"):
         shutil.copy(shot, os.environ["ARTIFACTSCOPE_KEEP_SCREENSHOT"])

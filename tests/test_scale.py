@@ -52,16 +52,19 @@ def _records(results):
     return [r.to_dict() for r in results]
 
 
-KILLER = textwrap.dedent("""
+# Runs the CLI and sends itself SIGNAL (SIGKILL: a kill; SIGINT: Ctrl-C) right after the SIGNAL_AFTER-th record.
+SIGNALLER = textwrap.dedent("""
     import os, signal, sys
     from artifactscope import cli, scan
     original, seen = scan.ResultsFile.write, [0]
+    sig = getattr(signal, os.environ["SIGNAL"])
     def write(self, result):
         original(self, result)
         seen[0] += 1
-        if seen[0] == int(os.environ["KILL_AFTER"]):
-            self._fh.flush()  # what the OS already has survives the kill; the rest is lost
-            os.kill(os.getpid(), signal.SIGKILL)
+        if seen[0] == int(os.environ["SIGNAL_AFTER"]):
+            if sig == signal.SIGKILL:
+                self._fh.flush()  # what the OS already has survives the kill; the rest is lost
+            os.kill(os.getpid(), sig)
     scan.ResultsFile.write = write
     sys.exit(cli.main(sys.argv[1:]))
 """)
@@ -74,8 +77,8 @@ def test_resume_after_kill_skips_done_files_and_matches_uninterrupted_run(mixed_
     results = tmp_path / "results.jsonl"
 
     # Killed in the middle of the video: 10 images done, 5 of the video's 10 records written.
-    env = dict(os.environ, KILL_AFTER="15", PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-c", KILLER, *common, "--resume", str(results)], env=env,
+    env = dict(os.environ, SIGNAL="SIGKILL", SIGNAL_AFTER="15", PYTHONPATH=str(REPO))
+    proc = subprocess.run([sys.executable, "-c", SIGNALLER, *common, "--resume", str(results)], env=env,
                           capture_output=True, timeout=120)
     assert proc.returncode == -9, proc.stderr.decode()[-2000:]
     lines = results.read_bytes().splitlines(keepends=True)
@@ -182,25 +185,11 @@ def test_fps_sampling_and_cli_option(model, tiny_bundle, tmp_path, capsys):
                                                                                        16, 18]
 
 
-INTERRUPTER = textwrap.dedent("""
-    import os, signal, sys
-    from artifactscope import cli, scan
-    original, seen = scan.ResultsFile.write, [0]
-    def write(self, result):
-        original(self, result)
-        seen[0] += 1
-        if seen[0] == int(os.environ["INTERRUPT_AFTER"]):
-            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
-    scan.ResultsFile.write = write
-    sys.exit(cli.main(sys.argv[1:]))
-""")
-
-
 def test_ctrl_c_stops_cleanly_keeps_what_is_written_and_resumes(mixed_dir, tiny_bundle, tmp_path):
     common = ["scan", str(mixed_dir), "--model", str(tiny_bundle), "--format", "json", "--progress", "never"]
     results = tmp_path / "results.jsonl"
-    env = dict(os.environ, INTERRUPT_AFTER="5", PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-c", INTERRUPTER, *common, "--resume", str(results),
+    env = dict(os.environ, SIGNAL="SIGINT", SIGNAL_AFTER="5", PYTHONPATH=str(REPO))
+    proc = subprocess.run([sys.executable, "-c", SIGNALLER, *common, "--resume", str(results),
                            "--out", str(tmp_path / "partial.json")], env=env, capture_output=True, timeout=120)
     assert proc.returncode == 130, proc.stderr.decode()[-2000:]
     assert b"interrupted" in proc.stderr and b"run the same command to resume" in proc.stderr
