@@ -22,7 +22,7 @@ whatever follows the last complete file (a torn line from a kill) is cut off. Th
 settings (model, threshold, sampling) so that a resume with other settings is refused rather than mixed.
 :func:`read_results` streams the records back for the final report.
 
-Videos also get **temporal checks** (:class:`_Temporal`): screen tearing and stuttering are relations
+Videos also get **temporal checks** (:mod:`artifactscope.temporal`): screen tearing and stuttering are relations
 between frames, so each sampled frame is compared with the samples before and after it, on top of the
 single-frame experts; the verdicts then go to event grouping (:mod:`artifactscope.events`) in the reports.
 Video frames are decoded a few ahead in a thread (:class:`_Prefetch`), overlapping with the analysis.
@@ -34,8 +34,6 @@ finished; a ``cancel`` callable is polled between results.
 from __future__ import annotations
 
 import collections
-import dataclasses
-import functools
 import hashlib
 import json
 import math
@@ -51,6 +49,7 @@ import numpy as np
 from artifactscope import features, frames
 from artifactscope.artifacts import CLEAN
 from artifactscope.model_store import ModelBundle
+from artifactscope.temporal import TemporalChecker
 
 ProgressFn = Callable[[int, int | None], None]  # (files done, files total or None while unknown)
 CancelFn = Callable[[], bool]
@@ -169,193 +168,6 @@ def _analyse(display: str, fr: frames.Frame) -> _Item:
     return _Item(display, fr.index, fr.time_s, vec, None, w, h)
 
 
-# -- temporal checks (video) --------------------------------------------------------------------------------
-TEAR = "screen_tearing"
-STUTTER = "screen_stuttering"
-_T_WIDTH = 160  # frames are compared as grey images about this wide
-_T_EPS = 2.0  # grey levels: differences below this are noise (codec, dithering)
-_T_MOVING = 2.0  # mean grey difference above which two frames are "moving" (content changed)
-_T_MAX_FREEZE = 6  # longest run of repeated frames that is still a stutter, not a legitimate pause
-
-
-def _grey_small(pixels: np.ndarray) -> np.ndarray:
-    """A small grey float32 copy of a frame (at most _T_WIDTH wide) for the temporal checks."""
-    import cv2
-
-    h, w = pixels.shape[:2]
-    if w > _T_WIDTH:
-        pixels = cv2.resize(pixels, (_T_WIDTH, max(8, round(h * _T_WIDTH / w))), interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY).astype(np.float32)
-
-
-def _logistic(x: float) -> float:
-    return float(1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x)))))
-
-
-@functools.lru_cache(maxsize=16)
-def _bands(n: int, lo: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every band ``[i, j)`` of n rows at least `lo` long that leaves at least `lo` outside, with both sizes."""
-    i, j = np.triu_indices(n + 1, lo)
-    keep = (j - i) <= n - lo
-    i, j = i[keep], j[keep]
-    return i, j, (j - i).astype(np.float64), (n - (j - i)).astype(np.float64)
-
-
-def tear_score(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, min_part: float = 0.1
-               ) -> tuple[float, str, float, float]:
-    """How much `cur` looks torn, judged against the samples before and after it: ``(p, axis, start, end)``.
-
-    A tear is a seam (a row, or a column) where the picture on one side comes from an earlier moment than the
-    rest. Per row (column), ``r = (|cur - prev| - |cur - next|) / (|cur - prev| + |cur - next| + eps)`` is -1
-    where the frame repeats its predecessor, +1 where it already shows its successor, about 0 with steady
-    motion. The stale part is the band of rows (columns), at least `min_part` of the frame, whose mean ``r``
-    lies furthest below the rest's (and below -0.4): a band, not only a top part, because in a run of torn
-    frames the neighbours are torn too. The statistic is that difference less the spread of ``r`` on
-    both sides; it counts only where the scene moves (``|prev - next|`` over _T_MOVING) in at least half of
-    both the band and the rest, so a still part next to a moving one, or one object appearing, is no tear.
-    A frame whose part already shows the next moment (``r`` near +1) is the frame *before* a tear: not flagged.
-
-    Parameters
-    ----------
-    prev, cur, nxt : numpy.ndarray
-        Grey float images of the same shape (consecutive samples of one video).
-
-    Returns
-    -------
-    p : float
-        About 0 for a steadily moving or still frame, near 1 for a tear.
-    axis : {"rows", "cols"}
-        "rows": the stale band is rows ``[start, end)`` (a horizontal seam); "cols": columns.
-    start, end : float
-        The stale band, as fractions of the frame's height (rows) or width (cols).
-    """
-    dp, dn, moving = np.abs(cur - prev), np.abs(cur - nxt), np.abs(prev - nxt)
-    best = (0.0, "rows", 0.0, 0.0)
-    for axis, reduce_over in (("rows", 1), ("cols", 0)):
-        a, b = dp.mean(axis=reduce_over), dn.mean(axis=reduce_over)
-        r = ((a - b) / (a + b + _T_EPS)).astype(np.float64)
-        mov = (moving.mean(axis=reduce_over) >= _T_MOVING).astype(np.float64)
-        n = len(r)
-        lo = max(1, int(math.ceil(min_part * n)))
-        if n - lo < lo:
-            continue
-        c1 = np.concatenate([[0.0], np.cumsum(r)])
-        c2 = np.concatenate([[0.0], np.cumsum(r * r)])
-        cm = np.concatenate([[0.0], np.cumsum(mov)])
-        i, j, k_in, k_out = _bands(n, lo)
-        s_in, q_in, m_in = c1[j] - c1[i], c2[j] - c2[i], cm[j] - cm[i]
-        s_out, q_out, m_out = c1[-1] - s_in, c2[-1] - q_in, cm[-1] - m_in
-        mean_in, mean_out = s_in / k_in, s_out / k_out
-        sd_in = np.sqrt(np.maximum(q_in / k_in - mean_in ** 2, 0.0))
-        sd_out = np.sqrt(np.maximum(q_out / k_out - mean_out ** 2, 0.0))
-        stat = (mean_out - mean_in) - 0.5 * (sd_in + sd_out)
-        ok = (mean_in <= -0.4) & (m_in >= 0.5 * k_in) & (m_out >= 0.5 * k_out)
-        stat = np.where(ok, stat, 0.0)
-        t = int(np.argmax(stat))
-        if stat[t] > best[0]:
-            best = (float(stat[t]), axis, float(i[t]) / n, float(j[t]) / n)
-    stat, axis, start, end = best
-    return _logistic((stat - 0.45) / 0.06), axis, start, end
-
-
-class _Temporal:
-    """Temporal checks over a video's sampled frames, streamed: items go in, come out with their findings.
-
-    - Tearing: :func:`tear_score` of each frame against the samples before and after it (one-sample delay).
-    - Stuttering, repeated content: a run of 1 to ``_T_MAX_FREEZE`` samples that repeat the one before
-      (mean grey difference under 15% of the motion around and under _T_EPS) while the scene moves
-      steadily before (two moving steps) and after it. A video that repeats every other frame all the
-      time (30 fps shown at 60) never has two moving steps in a row, so it is not flagged; nor is a long pause.
-      Block-swapped content inside one frame is the single-frame expert's job.
-
-    Findings are ``(artifact, p, box)`` with the box (the stale part of a torn frame, the whole of a
-    repeated one) in frame pixels. An unreadable frame breaks the chain of neighbours. Memory: a few small
-    grey frames and at most ``_T_MAX_FREEZE + 1`` items.
-    """
-
-    def __init__(self) -> None:
-        self.grey: collections.deque = collections.deque(maxlen=2)  # the last two samples' small grey frames
-        self.held: collections.deque = collections.deque()  # items not yet released (frame t, or a freeze)
-        self.motion: collections.deque = collections.deque(maxlen=3)  # mean |diff| of the last steps
-        self.freeze: list[_Item] = []  # repeated samples waiting for the motion that ends them
-        self.freeze_step = 0.0  # the largest difference between consecutive samples of the freeze
-
-    def _flush_held(self) -> list[_Item]:
-        out = list(self.freeze) + list(self.held)
-        self.freeze.clear()
-        self.held.clear()
-        return out
-
-    def push(self, item: _Item, pixels: np.ndarray | None) -> list[_Item]:
-        """Take the next sample of the video; return the items whose checks are complete."""
-        if item.features is None or pixels is None:  # an error frame: no neighbours across it
-            out = self._flush_held() + [item]
-            self.grey.clear()
-            self.motion.clear()
-            return out
-        g = _grey_small(pixels)
-        out: list[_Item] = []
-        if self.grey and self.grey[-1].shape != g.shape:  # size change mid-stream: start over
-            out += self._flush_held()
-            self.grey.clear()
-            self.motion.clear()
-        step = float(np.abs(g - self.grey[-1]).mean()) if self.grey else None
-
-        # Tearing: the held frame (the previous sample) now has both neighbours.
-        if len(self.grey) == 2 and self.held:
-            prev_item = self.held.pop()
-            p, axis, start, end = tear_score(self.grey[0], self.grey[1], g)
-            self.held.append(self._with(prev_item, TEAR, p, self._tear_box(prev_item, axis, start, end)))
-
-        # Stuttering: is this sample a repeat of the last one?
-        if step is not None:
-            before = list(self.motion)
-            still = step < _T_EPS and (not before or step < 0.15 * max(before[-1], _T_MOVING))
-            if still and (self.freeze or len(before) >= 2 and min(before[-2:]) >= _T_MOVING):
-                if len(self.freeze) < _T_MAX_FREEZE:
-                    self.freeze_step = step if not self.freeze else max(self.freeze_step, step)
-                    out += list(self.held)  # earlier frames are done
-                    self.held.clear()
-                    self.freeze.append(item)
-                    self.grey.append(g)  # compare the next one with the repeat (same content)
-                    return out
-                out += self.freeze  # too long: a pause, not a stutter
-                self.freeze.clear()
-            elif self.freeze:
-                if step >= _T_MOVING:  # motion resumes: the run was a stutter
-                    around = min(self.motion[-1], step)  # the steps before and after the run
-                    p = _logistic(4.0 - 20.0 * self.freeze_step / max(around, _T_MOVING))
-                    out += [self._with(it, STUTTER, p, None) for it in self.freeze]
-                else:
-                    out += self.freeze
-                self.freeze.clear()
-            self.motion.append(step)
-        out += list(self.held)
-        self.held.clear()
-        self.held.append(item)
-        self.grey.append(g)
-        return out
-
-    def finish(self) -> list[_Item]:
-        return self._flush_held()
-
-    @staticmethod
-    def _tear_box(item: _Item, axis: str, start: float, end: float):
-        """The stale band in frame pixels."""
-        w, h = item.width or 0, item.height or 0
-        if not w or not h:
-            return None
-        if axis == "rows":
-            return (0, round(start * h), w, round(end * h))
-        return (round(start * w), 0, round(end * w), h)
-
-    @staticmethod
-    def _with(item: _Item, artifact: str, p: float, box) -> _Item:
-        if box is None and item.width and item.height:
-            box = (0, 0, item.width, item.height)
-        return dataclasses.replace(item, temporal=item.temporal + ((artifact, round(p, 6), box),))
-
-
 def _declared_frames(path: str) -> int:
     """The frame count the container declares (0 when unknown); header only, nothing decoded."""
     import cv2
@@ -451,7 +263,7 @@ def _read_file(read_path: str, display: str, opts: _Options) -> Iterator[_Item]:
 
     declared = 0
     last = step = None
-    temporal = _Temporal() if opts.temporal else None
+    temporal = TemporalChecker() if opts.temporal else None
     # Frames are decoded a few ahead in a thread, overlapping with the analysis of the current one.
     reader = _Prefetch(frames.iter_video(read_path, every=opts.every, max_pixels=opts.max_pixels, fps=opts.fps),
                        depth=3)
@@ -1098,7 +910,7 @@ def scan(
         Locate the artifact in flagged frames (boxes in ``ScanResult.regions``); the frame is read again.
     temporal : bool
         Run the temporal checks on videos (tearing and stuttering judged against the neighbouring samples,
-        see :class:`_Temporal`) on top of the single-frame experts.
+        see :class:`artifactscope.temporal.TemporalChecker`) on top of the single-frame experts.
 
     Raises
     ------

@@ -8,6 +8,7 @@ import pytest
 from artifactscope import scan as scan_mod
 from artifactscope.model_store import load_bundle
 from artifactscope.synth import procedural_frame
+from artifactscope.temporal import TemporalChecker
 
 from .conftest import _write_png
 
@@ -172,7 +173,7 @@ def test_temporal_checks_run_the_same_in_worker_processes(torn_clip, model):
 
 def _temporal_findings(frames_rgb):
     """Run the temporal checks alone: {frame: [(artifact, p)]} for findings with p >= 0.5."""
-    checks, out = scan_mod._Temporal(), []
+    checks, out = TemporalChecker(), []
     for i, f in enumerate(frames_rgb):
         out += checks.push(scan_mod._Item("clip", i, i / 10, np.zeros(1), None, TW, TH), f)
     out += checks.finish()
