@@ -173,6 +173,10 @@ def main(argv=None) -> int:
     for name, b, a in rows:
         print(f"| {name} | {b['n']} | " + " | ".join(f"{cell(b[k])} | {cell(a[k])}" for k in
                                                     ("fpr", "recall", "accuracy", "type_accuracy")) + " |")
+    print(f"\n| class recall on {new} | before | after |\n|---|---:|---:|")
+    for c in training.ARTIFACT_NAMES:
+        b, a = m_before["class_recall"].get(c), m_after["class_recall"].get(c)
+        print(f"| {c} | {cell(b)} | {cell(a)} |")
     fpr_ok = m_after["fpr"] <= m_before["fpr"] / 2 or m_after["fpr"] < 0.02
     rec_ok = m_after["recall"] >= m_before["recall"]
     print()
