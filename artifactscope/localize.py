@@ -13,7 +13,9 @@ morse_code          1-2 px vertical strokes (horizontal top-hat / black-hat) in 
 dotted_line         isolated dots with neighbour dots 3-6 px away, of the one colour that is mostly dots
 parallel_lines      faint thin strokes (>= 7 from the 3x3 median) of the dominant direction (5x5 structure tensor,
                     axis-aligned scene geometry discounted) that continue along it for 41 px
-shape               thin dark strokes (black-hat, 9x9) - weak: scene detail competes (see the benchmark)
+shape               a fan: long straight segments (LSD at 960 px, dark tones lifted) whose lines meet where they
+                    all start, sharing one side colour, >= 2 directions; apexes in the frame's darkest cell of
+                    a 6x4 grid (where the artifact starts) count double; box = apex + far ends
 line_pixelation     blocky colour noise: strong colour jumps between neighbours, in bands
 triangulation       piecewise-flat patches among edges (density of flat pixels x density of edges)
 shader              smooth fields whose texture is washed out (low Laplacian energy) - weak
@@ -216,13 +218,173 @@ def _cue_parallel_lines(image: np.ndarray) -> _Evidence:
     return _Evidence(ev.astype(np.float32), floor=0.01, merge=True, pixel_level=0.5, rel=0.15)
 
 
+#: Working size (longer side) of the line-segment detector: spikes stay 1-8 px wide, LSD takes ~20 ms.
+_FAN_WORK = 960
+#: Dark tones lifted (square root) before segment detection: the spikes are mostly dark on dark ground.
+_LIFT = (255 * np.sqrt(np.arange(256) / 255)).astype(np.uint8)
+_LSD: list = []  # the detector, made on first use (cv2 builds 3.4.6-4.5.0 lack it)
+
+
+def _segments(image: np.ndarray, min_len: float = 20.0, keep: int = 400
+              ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Straight segments of a frame (OpenCV's LSD on its dark-lifted grey at `_FAN_WORK` px).
+
+    Returns
+    -------
+    segments, small, scale
+        float32 (n, 4) rows ``x0, y0, x1, y1`` in `small`'s pixels (the `keep` longest of at least `min_len`),
+        the RGB copy they were found on, and its size relative to the frame.
+    """
+    h, w = image.shape[:2]
+    s = min(1.0, _FAN_WORK / max(h, w))
+    small = resize_to(image, (max(1, round(w * s)), max(1, round(h * s)))) if s < 1 else image
+    if not _LSD:
+        _LSD.append(cv2.createLineSegmentDetector(cv2.LSD_REFINE_NONE))
+    found = _LSD[0].detect(cv2.LUT(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), _LIFT))[0]
+    if found is None:
+        return np.zeros((0, 4), np.float32), small, s
+    seg = found.reshape(-1, 4)
+    length = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1])
+    order = np.argsort(length)[::-1]
+    order = order[length[order] >= min_len][:keep]
+    return seg[order], small, s
+
+
+def _side_colours(img: np.ndarray, seg: np.ndarray, samples: int = 12, offset: float = 1.6) -> np.ndarray:
+    """Mean colour just left and right of each segment: float32 (n, 2, 3)."""
+    p, d = seg[:, :2], seg[:, 2:] - seg[:, :2]
+    u = d / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-6)[:, None]
+    v = np.stack([-u[:, 1], u[:, 0]], 1)
+    pts = p[:, None, :] + np.linspace(0.1, 0.9, samples)[None, :, None] * d[:, None, :]
+    h, w = img.shape[:2]
+    sides = []
+    for sgn in (-1.0, 1.0):
+        q = pts + sgn * offset * v[:, None, :]
+        x = np.clip(np.rint(q[..., 0]).astype(np.int64), 0, w - 1)
+        y = np.clip(np.rint(q[..., 1]).astype(np.int64), 0, h - 1)
+        sides.append(img[y, x].astype(np.float32).mean(1))
+    return np.stack(sides, 1)
+
+
+def _apex_candidates(seg: np.ndarray, size: tuple[int, int], cell: int = 6, count: int = 150,
+                     reach: float = 1.5) -> np.ndarray:
+    """Points where pairs of segments meet *and both start*: the apexes a fan of spikes could have.
+
+    Every pair of segments at least 2 degrees apart votes for its lines' intersection when it lies beyond
+    the near end of both (within `reach` segment lengths: a spike's thin part near the apex is often missed);
+    the `count` strongest local maxima of the vote (cells of `cell` px) are returned as float (k, 2) x, y.
+    """
+    n = len(seg)
+    p, d = seg[:, :2], seg[:, 2:] - seg[:, :2]
+    length = np.hypot(d[:, 0], d[:, 1])
+    u = d / np.maximum(length, 1e-6)[:, None]
+    i, j = np.triu_indices(n, 1)
+    cross = u[i, 0] * u[j, 1] - u[i, 1] * u[j, 0]
+    ok = np.abs(cross) >= np.sin(np.deg2rad(2.0))
+    i, j, cross = i[ok], j[ok], cross[ok]
+    dp = p[j] - p[i]
+    ti = (dp[:, 0] * u[j, 1] - dp[:, 1] * u[j, 0]) / cross
+    tj = (dp[:, 0] * u[i, 1] - dp[:, 1] * u[i, 0]) / cross
+    gi = np.where(ti < 0, -ti, ti - length[i])
+    gj = np.where(tj < 0, -tj, tj - length[j])
+    good = (gi >= -2) & (gi <= reach * length[i] + 10) & (gj >= -2) & (gj <= reach * length[j] + 10)
+    pts = p[i[good]] + ti[good, None] * u[i[good]]
+    w, h = size
+    pts = pts[(pts[:, 0] > -cell) & (pts[:, 0] < w + cell) & (pts[:, 1] > -cell) & (pts[:, 1] < h + cell)]
+    if len(pts) == 0:
+        return np.zeros((0, 2))
+    gh, gw = h // cell + 3, w // cell + 3
+    flat = ((pts[:, 1] + cell) // cell).astype(np.int64) * gw + ((pts[:, 0] + cell) // cell).astype(np.int64)
+
+    def pooled(weights):
+        grid = np.bincount(flat, weights=weights, minlength=gh * gw).reshape(gh, gw).astype(np.float32)
+        return cv2.boxFilter(grid, -1, (3, 3), normalize=False, borderType=cv2.BORDER_CONSTANT).ravel()
+
+    votes = pooled(None)
+    peaks = np.flatnonzero((votes >= cv2.dilate(votes.reshape(gh, gw), np.ones((3, 3), np.uint8)).ravel())
+                           & (votes >= 1))
+    peaks = peaks[np.argsort(votes[peaks])[::-1][:count]]
+    # Each apex: the mean of the votes around its peak (finer than the cell).
+    return np.stack([pooled(pts[:, 0])[peaks], pooled(pts[:, 1])[peaks]], 1) / votes[peaks, None]
+
+
+def _fan(image: np.ndarray, colour_tol: float = 20.0, dark_weight: float = 0.5, reach: float = 1.5):
+    """The best fan of straight spikes from one point: ``(score, box, small, scale)`` or None.
+
+    A candidate apex (:func:`_apex_candidates`) gathers the segments that point away from it (their line
+    passes within ~2.5 px, their near end faces it); of those, the ones sharing one side colour (the spikes
+    are one colour) form the fan, which needs at least two directions 3 degrees apart. Score: the segment
+    length per direction (capped, best five) times sqrt(directions); apexes outside the frame's darkest cell
+    of a 6x4 grid (where this artifact starts) count `dark_weight` as much. The box spans the apex and the
+    far ends, in `small`'s pixels.
+    """
+    seg, small, s = _segments(image)
+    if len(seg) < 2:
+        return None
+    h, w = small.shape[:2]
+    apexes = _apex_candidates(seg, (w, h), reach=reach)
+    if len(apexes) == 0:
+        return None
+    sides = _side_colours(small, seg)
+    p, q, d = seg[:, :2], seg[:, 2:], seg[:, 2:] - seg[:, :2]
+    length = np.hypot(d[:, 0], d[:, 1])
+    u = d / np.maximum(length, 1e-6)[:, None]
+    r = apexes[:, None, :] - p[None]
+    t = (r * u[None]).sum(2)
+    perp = np.abs(r[..., 0] * u[None, :, 1] - r[..., 1] * u[None, :, 0])
+    gap = np.where(t < 0, -t, t - length[None])
+    far = np.maximum(np.abs(t), np.abs(t - length[None]))
+    radial = (gap >= -2) & (gap <= reach * length[None] + 10) & (perp <= 2.5 + 0.015 * far)
+    cells = cv2.resize(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (6, 4), interpolation=cv2.INTER_AREA)
+    darkest = np.unravel_index(int(np.argmin(cells)), cells.shape)
+    step = np.deg2rad(3.0)
+    best = None
+    for a, rad in zip(apexes, radial):
+        sel = np.flatnonzero(rad)
+        if len(sel) < 2:
+            continue
+        # The fan's colour: the side colour that the most radial length shares (on either side).
+        cols = sides[sel].reshape(-1, 3)
+        match = ((np.abs(cols[:, None] - sides[sel][None, :, 0]).max(2) <= colour_tol)
+                 | (np.abs(cols[:, None] - sides[sel][None, :, 1]).max(2) <= colour_tol))
+        sel = sel[match[int(np.argmax(match @ length[sel]))]]
+        if len(sel) < 2:
+            continue
+        ends = np.where((np.hypot(*(p[sel] - a).T) > np.hypot(*(q[sel] - a).T))[:, None], p[sel], q[sel])
+        ang = np.arctan2(ends[:, 1] - a[1], ends[:, 0] - a[0])
+        order = np.argsort(ang)
+        gaps = np.diff(np.concatenate([ang[order], ang[order][:1] + 2 * np.pi]))
+        directions = int(np.sum(gaps > step))
+        if directions < 2:
+            continue
+        cluster = np.concatenate([[0], np.cumsum(gaps[:-1] > step)])
+        if gaps[-1] <= step:  # the last cluster wraps around to the first
+            cluster[cluster == cluster.max()] = 0
+        support = np.bincount(cluster, weights=length[sel][order])
+        score = float(np.sort(np.minimum(support, 150))[::-1][:5].sum()) * np.sqrt(min(directions, 5))
+        cx, cy = min(5, max(0, int(a[0] * 6 / w))), min(3, max(0, int(a[1] * 4 / h)))
+        score *= 1.0 if (cy, cx) == darkest else dark_weight
+        if best is None or score > best[0]:
+            xs, ys = np.append(ends[:, 0], a[0]), np.append(ends[:, 1], a[1])
+            box = (max(0, int(xs.min())), max(0, int(ys.min())), min(w, int(xs.max()) + 1), min(h, int(ys.max()) + 1))
+            best = (score, box, a, ends)
+    if best is None:
+        return None
+    return best[0], best[1], small, s, best[2], best[3]
+
+
 def _cue_shape(image: np.ndarray) -> _Evidence:
-    img = _half(image)
-    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
-    black = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, k)
-    ev = (black >= 30).astype(np.float32)
-    return _Evidence(ev, floor=0.01, merge=False, pixel_level=0.5)
+    # Thin spikes fanning out from one point: long straight segments that start at a common point (LSD +
+    # pairwise intersections), not thin dark pixels (which every scene has plenty of).
+    fan = _fan(image)
+    if fan is None:
+        img = _half(image)
+        return _Evidence(np.zeros(img.shape[:2], np.float32), floor=1.0)
+    _score, box, small, _s, apex, ends = fan
+    ev = np.zeros(small.shape[:2], np.float32)
+    for e in ends:  # the spikes, drawn for the heatmap
+        cv2.line(ev, (int(apex[0]), int(apex[1])), (int(e[0]), int(e[1])), 1.0, 3)
+    return _Evidence(ev, floor=0.0, merge=True, box=box)
 
 
 def _cue_line_pixelation(image: np.ndarray) -> _Evidence:

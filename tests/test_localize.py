@@ -122,3 +122,31 @@ def test_parallel_lines_bundle_found_where_drawn(frame, bundle):
     assert loc.regions
     x0, y0, x1, y1 = loc.regions[0].box
     assert x0 >= 300 and _iou(loc.regions[0].box, box) > 0.5, loc.regions[0].box
+
+
+def _fan(img, apex, angles_deg, lengths, widths, colour):
+    """Thin triangles (spikes) from one apex, as the shape artifact draws them; returns their bounding box."""
+    import cv2
+
+    m = np.zeros(img.shape[:2], np.uint8)
+    for a, ln, wd in zip(np.deg2rad(angles_deg), lengths, widths):
+        half = np.arctan2(wd / 2, ln)
+        tips = [(apex[0] + ln * np.cos(a + s * half), apex[1] + ln * np.sin(a + s * half)) for s in (-1, 1)]
+        cv2.fillPoly(m, [np.round(np.array([apex, *tips])).astype(np.int32)], 1)
+    img[m > 0] = colour
+    ys, xs = np.flatnonzero(m.any(axis=1)), np.flatnonzero(m.any(axis=0))
+    return int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_shape_fan_found_where_drawn(seed, bundle):
+    # A fan of 3-4 thin dark spikes at a random place on a textured frame: the region is the fan's box.
+    rng = np.random.default_rng([11, seed])
+    img = procedural_frame(rng, width=960, height=540)
+    apex = (float(rng.uniform(250, 710)), float(rng.uniform(150, 390)))
+    k = int(rng.integers(3, 5))
+    angles = rng.uniform(0, 360) + np.sort(rng.uniform(0, 160, k))
+    box = _fan(img, apex, angles, rng.uniform(90, 150, k), rng.uniform(3, 8, k), (20, 18, 25))
+    loc = localize(img, bundle, "shape")
+    assert loc.regions, "no region"
+    assert _iou(loc.regions[0].box, box) >= 0.5, (loc.regions[0].box, box)
