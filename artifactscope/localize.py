@@ -18,7 +18,7 @@ shape               a fan: long straight segments (LSD at 960 px, dark tones lif
                     a 6x4 grid (where the artifact starts) count double; box = apex + far ends
 line_pixelation     blocky colour noise: strong colour jumps between neighbours, in bands
 triangulation       piecewise-flat patches among edges (density of flat pixels x density of edges)
-shader              smooth fields whose texture is washed out (low Laplacian energy) - weak
+shader              smooth but not flat fields: texture washed out (low Laplacian energy), some slope
 screen_tearing      the seam row (or column): box = the torn part above (or left of) it
 screen_stuttering   block seams along rows and columns: box = their extent
 =================== ====================================================================================
@@ -416,7 +416,10 @@ def _cue_shader(image: np.ndarray) -> _Evidence:
     grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
     lap = np.abs(cv2.Laplacian(grey, cv2.CV_32F, ksize=3))
     texture = cv2.boxFilter(lap, -1, (15, 15))
-    smooth = (texture < 4).astype(np.float32)
+    # The blend is smooth but never flat: exactly flat areas (flat backgrounds, UI panels) are scene.
+    slope = cv2.boxFilter(np.abs(cv2.Sobel(grey, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(grey, cv2.CV_32F, 0, 1)),
+                          -1, (15, 15))
+    smooth = ((texture < 8) & (slope >= 1.5)).astype(np.float32)
     return _Evidence(smooth, floor=0.1, merge=True, pixel_level=0.5)
 
 
