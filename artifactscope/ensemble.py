@@ -190,7 +190,8 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         return X[:, block_columns(self.gate_blocks, X.shape[1])]
 
     # -- fitting --------------------------------------------------------------------------------------
-    def fit(self, X, y, groups=None, progress: Progress | None = None, experts: dict | None = None):
+    def fit(self, X, y, groups=None, progress: Progress | None = None, experts: dict | None = None,
+            fpr_groups=None):
         """Fit experts, combiner and thresholds.
 
         Parameters
@@ -205,6 +206,10 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         experts : dict of str to fitted ArtifactExpert, optional
             Final experts already fitted on exactly this X and y (e.g. from a saved bundle): only the
             out-of-fold experts and the combiner are fitted.
+        fpr_groups : array, optional
+            Source of each sample for the false-alarm budget: when given, the thresholds keep *every* source's
+            out-of-fold false-positive rate within ``target_fpr`` (not only the pooled rate, which lets one
+            game take all the false alarms). ``groups`` may be finer (chunks of a source).
 
         Returns
         -------
@@ -262,11 +267,11 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
                 step(f"expert {artifact} (fold {k + 1})")
 
         self.oof_expert_proba_ = oof
-        self._fit_combiner(X, y, oof, splits)
+        self._fit_combiner(X, y, oof, splits, fpr_groups)
         step("combiner")
         return self
 
-    def refit_combiner(self, X, y, oof_expert_proba, groups=None):
+    def refit_combiner(self, X, y, oof_expert_proba, groups=None, fpr_groups=None):
         """Fit only the combiner and thresholds, on given out-of-fold expert outputs (experts kept as they are).
 
         For trying combiner settings without refitting the experts: ``oof_expert_proba`` is the
@@ -277,7 +282,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         y = np.asarray(y).astype(str)
         splits = self._splits(y, None if groups is None else np.asarray(groups))
         self.oof_expert_proba_ = np.asarray(oof_expert_proba, dtype=float)
-        self._fit_combiner(X, y, self.oof_expert_proba_, splits)
+        self._fit_combiner(X, y, self.oof_expert_proba_, splits, fpr_groups)
         return self
 
     def _combiner_weights(self, y: np.ndarray) -> np.ndarray | None:
@@ -300,7 +305,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
             return comb.fit(Z, y)
         return comb.fit(Z, y, sample_weight=weights)
 
-    def _fit_combiner(self, X, y, oof, splits) -> None:
+    def _fit_combiner(self, X, y, oof, splits, fpr_groups=None) -> None:
         Z = np.hstack([_logit(oof), self._gate(X)])
         # Out-of-fold combiner outputs set the thresholds on frames neither stage was trained on.
         oof_proba = np.zeros((len(y), len(self.classes_)))
@@ -309,7 +314,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
             oof_proba[test] = self._align(comb, comb.predict_proba(Z[test]))
         self.combiner_ = self._fit_combiner_model(Z, y)
         self.oof_proba_ = oof_proba
-        self.thresholds_ = self._choose_thresholds(oof_proba, y)
+        self.thresholds_ = self._choose_thresholds(oof_proba, y, fpr_groups)
         self.oof_metrics_ = binary_metrics(y, self.decide(oof_proba).labels)
 
     def _align(self, comb, proba: np.ndarray) -> np.ndarray:
@@ -320,25 +325,35 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
             out[:, index[str(c)]] = proba[:, k]
         return out
 
-    def _choose_thresholds(self, proba: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    def _choose_thresholds(self, proba: np.ndarray, y: np.ndarray, fpr_groups=None) -> dict[str, float]:
         """Per-artifact thresholds meeting ``target_fpr`` on clean frames at the least cost in detections.
 
-        Start every class at ``min_threshold``; while too many clean frames are flagged, raise the threshold of
-        the class where removing the next false alarm loses the fewest correctly flagged frames.
+        Start every class at ``min_threshold``; while too many clean frames are flagged (pooled, or in any one
+        of `fpr_groups`), raise the threshold of the class where removing the next false alarm (of a group
+        over its budget) loses the fewest correctly flagged frames.
         """
         thresholds = {a: float(self.min_threshold) for a in self.artifacts_}
         score = 1.0 - proba[:, 0]
         best = np.asarray(self.artifacts_)[np.argmax(proba[:, 1:], axis=1)]
         clean = y == CLEAN
-        allowed = int(np.floor(self.target_fpr * clean.sum() + 1e-9))
+        budgets = [(clean, int(np.floor(self.target_fpr * clean.sum() + 1e-9)))]
+        if fpr_groups is not None:
+            fpr_groups = np.asarray(fpr_groups)
+            for g in np.unique(fpr_groups[clean]):
+                rows = clean & (fpr_groups == g)
+                budgets.append((rows, int(np.floor(self.target_fpr * rows.sum() + 1e-9))))
         for _ in range(clean.sum() + 1):
             t = np.array([thresholds[a] for a in best])
             false_alarm = clean & (score >= t)
-            if false_alarm.sum() <= allowed:
+            over = np.zeros(len(y), bool)
+            for rows, allowed in budgets:
+                if np.count_nonzero(false_alarm & rows) > allowed:
+                    over |= rows
+            if not over.any():
                 break
             best_cost, choice = None, None
             for a in self.artifacts_:
-                fa = false_alarm & (best == a)
+                fa = false_alarm & over & (best == a)
                 if not fa.any():
                     continue
                 # Towards +inf, not 1.0: a false alarm scored exactly 1.0 must still be removable (the class

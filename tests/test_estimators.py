@@ -126,6 +126,26 @@ def test_thresholds_can_exclude_a_clean_frame_scored_exactly_one():
     assert thresholds["shape"] == ens.min_threshold  # ...and shape is untouched
 
 
+def test_thresholds_keep_every_source_within_its_false_alarm_budget():
+    # Pooled, 2 false alarms among 100 clean frames meet a 2% target even when one small game has both;
+    # with per-source budgets that game (10 clean frames: budget 0) must lose them.
+    ens = ArtifactEnsemble(target_fpr=0.02)
+    ens.artifacts_ = ["shader", "shape"]
+    n_clean = 100
+    proba = np.zeros((n_clean + 2, 3))
+    proba[:, 0] = 0.9
+    proba[:, 1] = 0.1
+    proba[:2] = [[0.2, 0.8, 0.0], [0.3, 0.0, 0.7]]  # the small game's two false alarms
+    proba[n_clean:] = [[0.1, 0.9, 0.0], [0.1, 0.0, 0.9]]  # two true detections, scored higher
+    y = np.array(["clean"] * n_clean + ["shader", "shape"])
+    source = np.array(["small"] * 10 + ["big"] * (n_clean - 10) + ["big", "big"])
+    pooled = ens._choose_thresholds(proba, y)
+    assert pooled == {"shader": ens.min_threshold, "shape": ens.min_threshold}
+    per_source = ens._choose_thresholds(proba, y, fpr_groups=source)
+    assert per_source["shader"] > 0.8 and per_source["shape"] > 0.7  # both false alarms removed...
+    assert per_source["shader"] <= 0.9 and per_source["shape"] <= 0.9  # ...the detections kept
+
+
 def test_max_combiner_lets_the_most_confident_expert_decide():
     from artifactscope.ensemble import MaxCombiner, _logit
 
