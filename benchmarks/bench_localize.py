@@ -11,8 +11,15 @@ frames (rendered, e.g. ``artifactscope.sources.render('doom', ...)``). Without `
 is measured: every frame is localised with its true label (``flag`` and ``IoU>=.5`` are then blank, and pixel
 precision / recall and milliseconds are those of the true-label localisation).
 
+``--frames`` takes one folder or several (one per game source): with several, test frames are taken from the
+folders in turn (round-robin), and each folder's frames are visited spread over the whole folder (golden-ratio
+order, not its first files: rendered clips keep consecutive, near-identical frames together), so every source
+is represented whatever ``--per-class``. One folder keeps its sorted order.
+
     python benchmarks/bench_localize.py --model /tmp/loc/model --frames /tmp/loc/test --per-class 20
     python benchmarks/bench_localize.py --frames work-data/renders/doom --per-class 15   # localiser alone
+    python benchmarks/bench_localize.py --frames work-data/renders/{atari,doom,godot,panda3d,procedural,sprites2d} \
+        --per-class 30   # localiser alone, six sources
 """
 
 from __future__ import annotations
@@ -53,29 +60,65 @@ def iou(a, b) -> float:
     return inter / union if union else 0.0
 
 
+def spread_order(n: int) -> np.ndarray:
+    """Positions 0..n-1 in golden-ratio order: every prefix is spread evenly over the whole range."""
+    return np.argsort(np.argsort(np.mod(np.arange(n) * 0.6180339887498949, 1.0), kind="stable"), kind="stable")
+
+
+def frame_paths(folders: list[str]) -> list[str]:
+    """The test frames (PNG, searched recursively) of one folder in sorted order, or of several round-robin.
+
+    With several folders the i-th frame comes from folder ``i % len(folders)`` (while it has frames left), and
+    each folder's frames are taken in :func:`spread_order`, so that a short run sees every source, and in each
+    source frames from all over the folder.
+    """
+    lists = [sorted(glob.glob(os.path.join(f, "**", "*.png"), recursive=True)) for f in folders]
+    if len(lists) == 1:
+        return lists[0]
+    lists = [[paths[j] for j in spread_order(len(paths))] for paths in lists]
+    out: list[str] = []
+    for k in range(max((len(p) for p in lists), default=0)):
+        out += [paths[k] for paths in lists if k < len(paths)]
+    return out
+
+
+class _Frames:
+    """Test frames read on first use (a few hundred 1080p frames would not all fit in memory), at one size."""
+
+    def __init__(self, paths: list[str], width: int, height: int):
+        self.paths, self.size, self._cache = paths, (width, height), {}
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        if i not in self._cache:
+            img = cv2.cvtColor(cv2.imread(self.paths[i]), cv2.COLOR_BGR2RGB)
+            if img.shape[:2] != self.size[::-1]:
+                img = cv2.resize(img, self.size, interpolation=cv2.INTER_AREA)
+            self._cache[i] = img
+        return self._cache[i]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="model bundle trained without the test sources (omit: localiser alone)")
-    ap.add_argument("--frames", required=True, help="folder of clean test frames (searched recursively)")
+    ap.add_argument("--frames", required=True, nargs="+",
+                    help="folder(s) of clean test frames (searched recursively); several: taken round-robin")
     ap.add_argument("--per-class", type=int, default=20)
     ap.add_argument("--size", default="1920x1080")
     args = ap.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
     bundle = load_bundle(args.model) if args.model else None
-    paths = sorted(p for p in glob.glob(os.path.join(args.frames, "**", "*.png"), recursive=True))
+    paths = frame_paths(args.frames)
     if not paths:
-        print(f"no frames under {args.frames}")
+        print(f"no frames under {' '.join(args.frames)}")
         return 2
-    base = []
-    for p in paths:
-        img = cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB)
-        if img.shape[:2] != (height, width):
-            img = cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
-        base.append(img)
+    base = _Frames(paths, width, height)
     for label in ARTIFACT_NAMES:  # warm-up: first calls pay for imports and OpenCV's lazy initialisation
         localize(base[0], bundle, label)
     ens = bundle.ensemble if bundle is not None else None
-    print(f"model {args.model or '(none: true labels)'}; test frames {len(base)} from {args.frames}; "
+    print(f"model {args.model or '(none: true labels)'}; test frames {len(base)} from {' '.join(args.frames)}; "
           f"{args.per_class} per class at "
           f"{width}x{height}")
     head = f"{'class':18s} {'n':>3s} {'flag':>4s} {'IoU>=.5':>7s} {'IoU@true':>8s} {'pix P':>6s} {'pix R':>6s} {'ms':>5s}"
