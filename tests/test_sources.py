@@ -13,7 +13,8 @@ from artifactscope.sources import SOURCES, SourceUnavailable, available_sources,
 SMALL = [(320, 180)]
 
 # source name -> python package its engine needs (None: no optional dependency)
-ENGINES = {"procedural": None, "doom": "vizdoom", "sprites2d": "pygame", "panda3d": "panda3d", "atari": "ale_py"}
+ENGINES = {"procedural": None, "doom": "vizdoom", "sprites2d": "pygame", "panda3d": "panda3d", "atari": "ale_py",
+           "ui": "arcade"}
 
 
 def _need(name: str):

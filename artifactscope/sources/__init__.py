@@ -13,6 +13,7 @@ sprites2d  pygame + the CC0 Kenney sprites/tiles in the ``arcade`` wheel ``pygam
 panda3d    Panda3D offscreen software renderer with its bundled models    ``panda3d``
 moderngl   moderngl on EGL (Mesa llvmpipe): terrain, houses, trees, sky  ``moderngl`` + libEGL
 atari      ale-py Atari ROMs, upscaled nearest-neighbour                  ``ale-py``
+ui         menus, settings, consoles, editor panels, inventories (Pillow) ``arcade`` (its fonts)
 ========== ============================================================ ==========================
 
 Use :func:`available_sources` to see which run here, :data:`SOURCES` to get one, :func:`render` to write PNGs.
@@ -38,7 +39,7 @@ SOURCES: dict[str, Source] = {_procedural.name: _procedural}
 def _register_optional() -> None:
     import importlib
 
-    for mod in ("doom", "sprites2d", "panda", "gl", "atari"):
+    for mod in ("doom", "sprites2d", "panda", "gl", "atari", "ui"):
         try:
             m = importlib.import_module(f"{__name__}.{mod}")
         except ModuleNotFoundError as e:   # the module file itself is missing (engines load lazily)
