@@ -10,7 +10,8 @@ class               cue (computed on the frame or its half-resolution copy)
 =================== ====================================================================================
 discoloration       saturated pixels of the frame's dominant saturated hue (one wrong colour everywhere)
 morse_code          1-2 px vertical strokes (horizontal top-hat / black-hat) in columns rich in them, one colour
-dotted_line         isolated dots with neighbour dots 3-6 px away, of the one colour that is mostly dots
+dotted_line         isolated dots (in any colour channel) with neighbour dots 3-6 px away, of the one colour
+                    that is mostly dots, +-40 (JPEG smears 1-px dots across colour bins)
 parallel_lines      faint thin strokes (>= 7 from the 3x3 median) of the dominant direction (5x5 structure tensor,
                     axis-aligned scene geometry discounted) that continue along it for 41 px
 shape               a fan: long straight segments (LSD at 960 px, dark tones lifted) whose lines meet where they
@@ -49,6 +50,10 @@ __all__ = ["CUES", "Localization", "evidence_map", "heatmap_to_frame", "localize
 GRID_LONG_SIDE = 48
 #: A cell is part of a region when its heat reaches this share of the heatmap's maximum.
 REL_THRESHOLD = 0.35
+#: Dotted lines: dot colours within this of the dots' main colour (max over channels) count.
+DOT_TOL = 40
+#: Dotted lines: the densest heatmap cell needs this share of dot pixels (0.006 = 10 dots in a 40x40 cell).
+DOT_FLOOR = 0.006
 
 
 @dataclass
@@ -114,11 +119,12 @@ def _thin_strokes(img: np.ndarray, level: int = 25) -> np.ndarray:
     return _chmax(cv2.absdiff(img, cv2.medianBlur(img, 3)))
 
 
-def _mono_colour(img: np.ndarray, strokes: np.ndarray, levels: int = 6) -> np.ndarray:
+def _mono_colour(img: np.ndarray, strokes: np.ndarray, levels: int = 6, tol: int | None = None) -> np.ndarray:
     """The stroke pixels of the one colour that appears mostly as strokes (these artifacts use one colour).
 
     Colours are quantised to `levels` per channel; a bin scores ``strokes_in_bin**2 / pixels_in_bin``: many
-    stroke pixels, and few pixels of that colour elsewhere.
+    stroke pixels, and few pixels of that colour elsewhere. With `tol`, every stroke pixel within `tol` (max
+    over channels) of that bin's median stroke colour is kept, whichever bin it fell in.
     """
     lut = (np.arange(256) * levels // 256).astype(np.uint8)
     q = cv2.LUT(img, lut)
@@ -126,8 +132,21 @@ def _mono_colour(img: np.ndarray, strokes: np.ndarray, levels: int = 6) -> np.nd
     code = cv2.add(cv2.multiply(cv2.add(cv2.multiply(q[:, :, 0], levels), q[:, :, 1]), levels), q[:, :, 2])
     total = cv2.calcHist([code], [0], None, [256], [0, 256]).ravel().astype(np.float64)
     inside = cv2.calcHist([code], [0], strokes.view(np.uint8), [256], [0, 256]).ravel().astype(np.float64)
-    best = int(np.argmax(inside ** 2 / (total + 1.0)))
-    return strokes & (code == best)
+    score = inside ** 2 / (total + 1.0)
+    if tol is not None:
+        # A colour that only a handful of strokes carry is scene noise, however rare the colour.
+        score[inside < 0.1 * inside.sum()] = 0.0
+    chosen = strokes & (code == int(np.argmax(score)))
+    if tol is None or not chosen.any():
+        return chosen
+    # Tiny dots are blurred by anti-aliasing and JPEG: their colours straddle bin borders.
+    ys, xs = np.nonzero(strokes)
+    cols = img[ys, xs].astype(np.int16)
+    ref = np.median(img[chosen], axis=0)
+    near = np.abs(cols - ref).max(axis=1) <= tol
+    out = np.zeros_like(strokes)
+    out[ys[near], xs[near]] = True
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ the cues
@@ -163,10 +182,14 @@ def _cue_dotted_line(image: np.ndarray) -> _Evidence:
     # The feature block's dot detector: isolated points that have neighbour dots 3-6 px away, of one colour.
     from artifactscope.features.local import dot_map
 
-    _dots, paired = dot_map(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
-    dots = _mono_colour(image, paired.view(bool)).astype(np.float32)
+    # Per colour channel, not on grey: a dot of another hue but the same brightness as the scene under it
+    # (magenta on green) vanishes in grey.
+    paired = dot_map(np.ascontiguousarray(image[:, :, 0]))[1]
+    for c in (1, 2):
+        paired = cv2.bitwise_or(paired, dot_map(np.ascontiguousarray(image[:, :, c]))[1])
+    dots = _mono_colour(image, paired.view(bool), tol=DOT_TOL).astype(np.float32)
     # Sparse: the lines' far ends carry few dots per cell, so cells well below the dense centre still count.
-    return _Evidence(dots, floor=0.01, merge=True, pixel_level=0.5, rel=0.1)
+    return _Evidence(dots, floor=DOT_FLOOR, merge=True, pixel_level=0.5, rel=0.1)
 
 
 def _orientation(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

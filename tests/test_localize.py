@@ -150,3 +150,34 @@ def test_shape_fan_found_where_drawn(seed, bundle):
     loc = localize(img, bundle, "shape")
     assert loc.regions, "no region"
     assert _iou(loc.regions[0].box, box) >= 0.5, (loc.regions[0].box, box)
+
+
+def _jpeg(img, quality):
+    import cv2
+
+    ok, buf = cv2.imencode(".jpg", img[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1].copy()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_dotted_lines_found_where_drawn_after_jpeg(seed, bundle):
+    # 25 dotted lines of 1-px dots around one centre, JPEG-compressed: the dots' colours smear across
+    # several colour bins, and the region must still cover the whole tangle, not its densest corner.
+    rng = np.random.default_rng([12, seed])
+    img = procedural_frame(rng, width=960, height=540)
+    c = np.array([rng.uniform(250, 710), rng.uniform(150, 390)])
+    m = np.zeros(img.shape[:2], bool)
+    for _ in range(25):
+        a = rng.uniform(0, 2 * np.pi)
+        start = c + rng.uniform(-60, 60, 2)
+        for k in range(int(rng.integers(20, 35))):
+            x, y = np.round(start + k * 4.0 * np.array([np.cos(a), np.sin(a)])).astype(int)
+            if 0 <= x < 960 and 0 <= y < 540:
+                m[y, x] = True
+    img[m] = (230, 60, 200)
+    img = _jpeg(img, 90)
+    ys, xs = np.flatnonzero(m.any(axis=1)), np.flatnonzero(m.any(axis=0))
+    box = (int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1)
+    loc = localize(img, bundle, "dotted_line")
+    assert loc.regions, "no region"
+    assert _iou(loc.regions[0].box, box) >= 0.5, (loc.regions[0].box, box)
