@@ -354,10 +354,42 @@ def build_dataset(
 
 
 # -- fitting and evaluation -----------------------------------------------------------------------------
-def split_by_source(ds: Dataset, holdout: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean train/test masks: whole sources are held out when there are several, else whole frames."""
+#: Sources of hard negatives rather than games (``ui``: menus, consoles, editor panels). They teach what is
+#: clean, so they are always trained on: never held out as an unseen game, and split by frames across the
+#: out-of-fold folds (held out whole, their legitimate text and widgets would raise every threshold).
+HARD_NEGATIVE_SOURCES: frozenset[str] = frozenset({"ui"})
+
+
+def game_sources(ds: Dataset) -> list[str]:
+    """The dataset's sources that are games (all but :data:`HARD_NEGATIVE_SOURCES`), sorted."""
+    return sorted(str(s) for s in set(ds.groups) if s not in HARD_NEGATIVE_SOURCES)
+
+
+def fit_groups(ds: Dataset, split: Sequence[str] | set | frozenset | None = None, n_chunks: int = 10,
+               seed: int = 0) -> np.ndarray:
+    """Groups for the out-of-fold outputs that set the combiner and the thresholds.
+
+    Sources stay whole groups (so each one's out-of-fold outputs come from experts that never saw it), except
+    those in `split` (default: :data:`HARD_NEGATIVE_SOURCES`), which are cut into `n_chunks` groups of whole
+    frames: every fold's experts have then seen part of them, as the final model has.
+    """
+    split = HARD_NEGATIVE_SOURCES if split is None else split
+    groups = ds.groups.astype(object).copy()
     rng = np.random.default_rng(seed)
-    sources = np.unique(ds.groups)
+    for source in sorted(set(split) & {str(g) for g in np.unique(ds.groups)}):
+        rows = ds.groups == source
+        origins = np.unique(ds.origin[rows])
+        if len(origins) < n_chunks:
+            continue
+        chunk = dict(zip(rng.permutation(origins), np.arange(len(origins)) % n_chunks))
+        groups[rows] = [f"{source}~{chunk[o]}" for o in ds.origin[rows]]
+    return groups.astype(str)
+
+
+def split_by_source(ds: Dataset, holdout: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean train/test masks: whole game sources are held out when there are several, else whole frames."""
+    rng = np.random.default_rng(seed)
+    sources = np.array(game_sources(ds))
     if len(sources) >= 3:
         n_test = max(1, int(round(holdout * len(sources))))
         test_sources = rng.choice(sources, size=n_test, replace=False)
@@ -427,9 +459,9 @@ def leave_one_source_out(ds: Dataset, recipes: Sequence[str] = ("ours",), progre
         ``{"sources": {source: {recipe: metrics}}, "overall": {recipe: metrics}}``; overall figures pool the
         predictions of every fold (each sample predicted by the model that never saw its source).
     """
-    sources = sorted(set(ds.groups))
+    sources = game_sources(ds)  # hard negatives (ui) are always trained on, never a held-out game
     if len(sources) < 2:
-        raise ValueError(f"leave-one-source-out needs at least two sources, got {sources}")
+        raise ValueError(f"leave-one-source-out needs at least two game sources, got {sources}")
     result: dict = {"sources": {}, "overall": {}}
     pooled = {r: ([], []) for r in recipes}
     for k, source in enumerate(sources):
@@ -491,7 +523,9 @@ def fit_ensemble(ds: Dataset, progress: ProgressFn | None = None, **params) -> A
     if len(ds) == 0:
         raise ValueError("no training samples: give labelled folders or folders of clean frames")
     params.setdefault("expert_params", DEFAULT_EXPERT_PARAMS)
-    return ArtifactEnsemble(**params).fit(ds.X, ds.y, groups=ds.groups, progress=progress)
+    ensemble = ArtifactEnsemble(**params)
+    groups = fit_groups(ds, n_chunks=2 * int(ensemble.cv))
+    return ensemble.fit(ds.X, ds.y, groups=groups, progress=progress)
 
 
 def format_metrics(metrics: dict, title: str = "") -> str:
