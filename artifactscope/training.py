@@ -360,6 +360,10 @@ def build_dataset(
 HARD_NEGATIVE_SOURCES: frozenset[str] = frozenset({"ui"})
 
 
+#: Keep every source's out-of-fold false-positive rate within the target (not only the pooled rate).
+FPR_PER_SOURCE = True
+
+
 def game_sources(ds: Dataset) -> list[str]:
     """The dataset's sources that are games (all but :data:`HARD_NEGATIVE_SOURCES`), sorted."""
     return sorted(str(s) for s in set(ds.groups) if s not in HARD_NEGATIVE_SOURCES)
@@ -525,7 +529,8 @@ def fit_ensemble(ds: Dataset, progress: ProgressFn | None = None, **params) -> A
     params.setdefault("expert_params", DEFAULT_EXPERT_PARAMS)
     ensemble = ArtifactEnsemble(**params)
     groups = fit_groups(ds, n_chunks=2 * int(ensemble.cv))
-    return ensemble.fit(ds.X, ds.y, groups=groups, progress=progress)
+    return ensemble.fit(ds.X, ds.y, groups=groups, progress=progress,
+                        fpr_groups=ds.groups if FPR_PER_SOURCE else None)
 
 
 def format_metrics(metrics: dict, title: str = "") -> str:

@@ -104,7 +104,8 @@ def main(argv=None) -> int:
         log(f"reusing the final experts of {args.reuse_experts}")
     ensemble = training.ArtifactEnsemble(
         n_jobs=args.jobs, combiner=args.combiner, cv=args.cv, expert_params=training.DEFAULT_EXPERT_PARAMS,
-    ).fit(ds.X, ds.y, groups=training.fit_groups(ds, n_chunks=2 * args.cv), progress=fit_progress, experts=experts)
+    ).fit(ds.X, ds.y, groups=training.fit_groups(ds, n_chunks=2 * args.cv), progress=fit_progress, experts=experts,
+          fpr_groups=ds.groups if training.FPR_PER_SOURCE else None)
     np.savez_compressed(work / "oof_expert_proba.npz", oof=ensemble.oof_expert_proba_)
     log(f"out-of-fold (grouped by source): {ensemble.oof_metrics_}; thresholds: {ensemble.thresholds_}")
     metrics["oof_by_source"] = ensemble.oof_metrics_
