@@ -209,7 +209,8 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         fpr_groups : array, optional
             Source of each sample for the false-alarm budget: when given, the thresholds keep *every* source's
             out-of-fold false-positive rate within ``target_fpr`` (not only the pooled rate, which lets one
-            game take all the false alarms). ``groups`` may be finer (chunks of a source).
+            game take all the false alarms); sources with too few clean samples to allow one false alarm count
+            in the pooled budget only. ``groups`` may be finer (chunks of a source).
 
         Returns
         -------
@@ -341,7 +342,11 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
             fpr_groups = np.asarray(fpr_groups)
             for g in np.unique(fpr_groups[clean]):
                 rows = clean & (fpr_groups == g)
-                budgets.append((rows, int(np.floor(self.target_fpr * rows.sum() + 1e-9))))
+                allowed = int(np.floor(self.target_fpr * rows.sum() + 1e-9))
+                # A source too small to allow even one false alarm (a handful of labelled samples) would force
+                # every threshold above its worst frame: its false alarms count in the pooled budget only.
+                if allowed >= 1:
+                    budgets.append((rows, allowed))
         for _ in range(clean.sum() + 1):
             t = np.array([thresholds[a] for a in best])
             false_alarm = clean & (score >= t)
