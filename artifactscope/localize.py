@@ -18,7 +18,8 @@ shape               a fan: long straight segments (LSD at 960 px, dark tones lif
                     all start, sharing one side colour, >= 2 directions; apexes in the frame's darkest cell of
                     a 6x4 grid (where the artifact starts) count double; box = apex + far ends
 line_pixelation     blocky colour noise: strong colour jumps between neighbours, in bands
-triangulation       piecewise-flat patches among edges (density of flat pixels x density of edges)
+triangulation       piecewise-flat patches among diagonal edges (density of flat pixels x density of
+                    edges within 12 deg of 45/135 deg: the mesh cuts every cell along both diagonals)
 shader              smooth but not flat fields: texture washed out (low Laplacian energy), some slope
 screen_tearing      the seam row (or column): box = the torn part above (or left of) it
 screen_stuttering   block seams along rows and columns: box = their extent
@@ -422,16 +423,29 @@ def _cue_line_pixelation(image: np.ndarray) -> _Evidence:
     return _Evidence(ev, floor=0.01, merge=False, pixel_level=0.3)
 
 
+def _diagonal_edges(img: np.ndarray, level: float = 8.0, tol: float = 12.0) -> np.ndarray:
+    """Edge pixels whose gradient points within `tol` degrees of a diagonal (45 or 135 degrees).
+
+    `level` is the step in grey levels (Sobel magnitude / 4).
+    """
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1)
+    mag, ang = cv2.cartToPolar(gx, gy, angleInDegrees=True)
+    return (mag >= 4 * level) & (np.abs(np.mod(ang, 90.0) - 45.0) <= tol)
+
+
 def _cue_triangulation(image: np.ndarray) -> _Evidence:
     img = _half(image)
     dx = _chmax(cv2.absdiff(img[:, 1:], img[:, :-1]))
     dy = _chmax(cv2.absdiff(img[1:], img[:-1]))
     flat = np.zeros(img.shape[:2], np.uint8)
     flat[:-1, :-1] = (dx[:-1] <= 2) & (dy[:, :-1] <= 2)
-    edges = np.zeros(img.shape[:2], np.uint8)
-    edges[:-1, :-1] = (dx[:-1] >= 12) | (dy[:, :-1] >= 12)
-    ev = _density(flat, 15) * _density(edges, 15) * 4
-    return _Evidence(ev.astype(np.float32), floor=0.05, merge=True, pixel_level=0.5)
+    # Every cell of the mesh is cut by its two diagonals: flat patches bounded by diagonal edges. Scene
+    # geometry (UI, pixel art, buildings, flat sky against anything) is mostly axis-aligned; any edge next to
+    # a flat area made the old cue fire all over such frames.
+    ev = _density(flat, 15) * _density(_diagonal_edges(img), 15) * 4
+    return _Evidence(ev.astype(np.float32), floor=0.005, merge=True, pixel_level=0.5)
 
 
 def _cue_shader(image: np.ndarray) -> _Evidence:

@@ -181,3 +181,18 @@ def test_dotted_lines_found_where_drawn_after_jpeg(seed, bundle):
     loc = localize(img, bundle, "dotted_line")
     assert loc.regions, "no region"
     assert _iou(loc.regions[0].box, box) >= 0.5, (loc.regions[0].box, box)
+
+
+@pytest.mark.parametrize("seed", [3, 5])
+def test_triangulation_mesh_found_where_drawn(seed, bundle):
+    # A patch re-rendered as a mesh of flat triangles (the synthesis generator), in a scene with plenty of
+    # axis-aligned flat-among-edges structure: the box must follow the mesh, not the whole frame.
+    from artifactscope.synth.generators import triangulation
+
+    rng = np.random.default_rng(seed)
+    base = procedural_frame(rng, width=960, height=540)
+    img, mask = triangulation(base, rng)
+    ys, xs = np.nonzero(mask)
+    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    loc = localize(img, bundle, "triangulation")
+    assert loc.regions and _iou(loc.regions[0].box, box) >= 0.5, (loc.regions, box)
