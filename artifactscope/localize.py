@@ -8,7 +8,8 @@ Instead every artifact class has a cheap pixel cue that says *which pixels* look
 =================== ====================================================================================
 class               cue (computed on the frame or its half-resolution copy)
 =================== ====================================================================================
-discoloration       saturated pixels of the frame's dominant saturated hue (one wrong colour everywhere)
+discoloration       saturated pixels of the frame's dominant saturated hue (one wrong colour everywhere); the
+                    box spans every area of it with >= 3% of the main area's mass
 morse_code          1-2 px vertical strokes (horizontal top-hat / black-hat) in columns rich in them, one colour
 dotted_line         isolated dots (in any colour channel) with neighbour dots 3-6 px away, of the one colour
                     that is mostly dots, +-40 (JPEG smears 1-px dots across colour bins)
@@ -97,6 +98,7 @@ class _Evidence:
     pixel_level: float = 0.5  # evidence pixels at least this (relative to the map's max) tighten boxes
     box: tuple[int, int, int, int] | None = None  # a box the cue determined directly, in map pixels
     rel: float = REL_THRESHOLD  # cells at this share of the heatmap's maximum form regions (sparse cues: lower)
+    keep: float = 0.15  # merge: components with this share of the largest one's mass join the region
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -164,7 +166,9 @@ def _cue_discoloration(image: np.ndarray) -> _Evidence:
     dh = np.abs(hue.astype(np.int16) - mode)
     dh = np.minimum(dh, 256 - dh)
     ev = (strong & (dh <= 10)).astype(np.float32)
-    return _Evidence(ev, floor=0.05, merge=True, pixel_level=0.5)
+    # Every bright pixel takes the colour: small separate bright areas (a lit window, a mountain top) belong
+    # to the artifact too, however little mass they carry next to the main area.
+    return _Evidence(ev, floor=0.05, merge=True, pixel_level=0.5, keep=0.03)
 
 
 def _cue_morse_code(image: np.ndarray) -> _Evidence:
@@ -545,7 +549,7 @@ def _box_from_pixels(mask: np.ndarray) -> tuple[int, int, int, int] | None:
 def regions_from_heatmap(heat: np.ndarray, label: str, frame_size: tuple[int, int], *,
                          rel_threshold: float = REL_THRESHOLD, max_regions: int = 3, merge: bool = False,
                          emap: np.ndarray | None = None, pixel_level: float = 0.5,
-                         min_heat: float = 0.0):
+                         min_heat: float = 0.0, keep: float = 0.15):
     """Threshold a heatmap into regions (boxes in frame pixels), best first.
 
     Cells at or above ``rel_threshold * max`` form 8-connected components (all of them one region when
@@ -567,7 +571,7 @@ def regions_from_heatmap(heat: np.ndarray, label: str, frame_size: tuple[int, in
         # One region from every component carrying a fair share of the evidence; small specks elsewhere
         # (scene pixels that happen to look alike) are left out.
         mass = np.bincount(labels.ravel(), weights=heat.ravel(), minlength=n)[1:]
-        keep = np.flatnonzero(mass >= 0.15 * mass.max()) + 1
+        keep = np.flatnonzero(mass >= keep * mass.max()) + 1
         cells = np.isin(labels, keep).astype(np.uint8)
         labels = cells.astype(np.int32)
         n = 2
@@ -668,7 +672,8 @@ def localize(image: np.ndarray, model=None, label: str | None = None, *, max_reg
         return Localization(label, np.zeros((rows, cols), np.float32), [], (rows, cols), (width, height))
     heat = np.clip(pooled / peak, 0.0, 1.0).astype(np.float32)
     regions = regions_from_heatmap(heat, label, (width, height), max_regions=max_regions, merge=ev.merge,
-                                   emap=ev.emap, pixel_level=ev.pixel_level, rel_threshold=ev.rel)
+                                   emap=ev.emap, pixel_level=ev.pixel_level, rel_threshold=ev.rel,
+                                   keep=ev.keep)
     if score is not None:
         from dataclasses import replace
 

@@ -196,3 +196,12 @@ def test_triangulation_mesh_found_where_drawn(seed, bundle):
     box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
     loc = localize(img, bundle, "triangulation")
     assert loc.regions and _iou(loc.regions[0].box, box) >= 0.5, (loc.regions, box)
+
+
+def test_discoloration_box_spans_small_separate_areas(frame, bundle):
+    # The wrong colour lands on every bright area: a small one far from the main one still belongs in the box.
+    img = frame.copy()
+    img[200:330, 300:600] = (255, 0, 0)
+    img[10:50, 30:70] = (255, 0, 0)  # about 4% of the main area
+    loc = localize(img, bundle, "discoloration")
+    assert loc.regions and _iou(loc.regions[0].box, (30, 10, 600, 330)) > 0.5, loc.regions
