@@ -15,9 +15,10 @@ dotted_line         isolated dots (in any colour channel) with neighbour dots 3-
                     that is mostly dots, +-40 (JPEG smears 1-px dots across colour bins)
 parallel_lines      faint thin strokes (>= 7 from the 3x3 median) of the dominant direction (5x5 structure tensor,
                     axis-aligned scene geometry discounted) that continue along it for 41 px
-shape               a fan: long straight segments (LSD at 960 px, dark tones lifted) whose lines meet where they
-                    all start, sharing one side colour, >= 2 directions; apexes in the frame's darkest cell of
-                    a 6x4 grid (where the artifact starts) count double; box = apex + far ends
+shape               a fan: long straight segments (LSD at 960 px, and at full size around the darkest cell of
+                    a 6x4 grid, where the thin tips start; dark tones lifted) whose lines meet where they all
+                    start, sharing one side colour, >= 2 directions; apexes in that darkest cell count double;
+                    box = apex + far ends
 line_pixelation     blocky colour noise: strong colour jumps between neighbours, in bands
 triangulation       piecewise-flat patches among diagonal edges (density of flat pixels x density of
                     edges within 12 deg of 45/135 deg: the mesh cuts every cell along both diagonals)
@@ -278,6 +279,28 @@ def _segments(image: np.ndarray, min_len: float = 20.0, keep: int = 400
     return seg[order], small, s
 
 
+def _darkest_cell_segments(image: np.ndarray, scale: float, margin: float = 0.08, min_len: float = 20.0
+                           ) -> np.ndarray:
+    """Segments found at full resolution around the frame's darkest cell of a 6x4 grid, in `scale` units.
+
+    The fan starts in that cell, where its spikes are thinnest (0-2 px near the apex) and darkest: at the
+    working size of :func:`_segments` they often vanish, so the apex never becomes a candidate.
+    """
+    h, w = image.shape[:2]
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    cells = cv2.resize(grey, (6, 4), interpolation=cv2.INTER_AREA)
+    cy, cx = np.unravel_index(int(np.argmin(cells)), cells.shape)
+    mx, my = int(margin * w), int(margin * h)
+    x0, y0 = max(0, cx * w // 6 - mx), max(0, cy * h // 4 - my)
+    x1, y1 = min(w, (cx + 1) * w // 6 + mx), min(h, (cy + 1) * h // 4 + my)
+    found = _LSD[0].detect(cv2.LUT(np.ascontiguousarray(grey[y0:y1, x0:x1]), _LIFT))[0]
+    if found is None:
+        return np.zeros((0, 4), np.float32)
+    seg = found.reshape(-1, 4)
+    seg = seg[np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]) >= min_len]
+    return ((seg + np.array([x0, y0, x0, y0], np.float32)) * scale).astype(np.float32)
+
+
 def _side_colours(img: np.ndarray, seg: np.ndarray, samples: int = 12, offset: float = 1.6) -> np.ndarray:
     """Mean colour just left and right of each segment: float32 (n, 2, 3)."""
     p, d = seg[:, :2], seg[:, 2:] - seg[:, :2]
@@ -347,6 +370,8 @@ def _fan(image: np.ndarray, colour_tol: float = 20.0, dark_weight: float = 0.5, 
     far ends, in `small`'s pixels.
     """
     seg, small, s = _segments(image)
+    if s < 1:  # the apex's surroundings again at full resolution (thin spike tips)
+        seg = np.vstack([seg, _darkest_cell_segments(image, s)])
     if len(seg) < 2:
         return None
     h, w = small.shape[:2]
