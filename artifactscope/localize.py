@@ -154,6 +154,25 @@ def _mono_colour(img: np.ndarray, strokes: np.ndarray, levels: int = 6, tol: int
 
 
 # ------------------------------------------------------------------------------------------------ the cues
+def _hue_peaks(hue: np.ndarray, strong: np.ndarray, count: int = 4, share: float = 0.002) -> list[int]:
+    """The `count` strongest local maxima of the hue histogram of `strong` pixels (bins of 8), centre hues.
+
+    Peaks below `share` of all pixels are ignored; the strongest peak is always returned.
+    """
+    hist = np.bincount(hue[strong].ravel() // 8, minlength=32).astype(np.float64)
+    hist = hist + 0.5 * (np.roll(hist, 1) + np.roll(hist, -1))
+    peaks = [b for b in range(32) if hist[b] >= hist[b - 1] and hist[b] > hist[(b + 1) % 32]
+             and hist[b] > share * strong.size]
+    peaks = sorted(peaks, key=lambda b: -hist[b])[:count] or [int(np.argmax(hist))]
+    return [b * 8 + 4 for b in peaks]
+
+
+def _bright_ring_share(sel: np.ndarray, bright: np.ndarray, level: int = 150, width: int = 7) -> float:
+    """Share of the pixels just around `sel` (a `width` px ring) whose brightest channel reaches `level`."""
+    ring = (cv2.dilate(sel, np.ones((width, width), np.uint8)) > 0) & (sel == 0)
+    return float(np.mean(bright[ring] >= level)) if ring.any() else 0.0
+
+
 def _cue_discoloration(image: np.ndarray) -> _Evidence:
     img = _half(image)
     hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV_FULL)  # hue 0..255
@@ -161,12 +180,17 @@ def _cue_discoloration(image: np.ndarray) -> _Evidence:
     strong = (sat >= 110) & (val >= 110)
     if np.count_nonzero(strong) < 0.0005 * strong.size:
         return _Evidence(np.zeros(img.shape[:2], np.float32), floor=1.0)
-    hist = np.bincount(hue[strong].ravel() // 8, minlength=32).astype(np.float64)
-    hist = hist + 0.5 * (np.roll(hist, 1) + np.roll(hist, -1))
-    mode = (int(np.argmax(hist)) * 8 + 4)
-    dh = np.abs(hue.astype(np.int16) - mode)
-    dh = np.minimum(dh, 256 - dh)
-    ev = (strong & (dh <= 10)).astype(np.float32)
+    bright = _chmax(img)
+    best = None
+    for mode in _hue_peaks(hue, strong):
+        dh = np.abs(hue.astype(np.int16) - mode)
+        sel = (strong & (np.minimum(dh, 256 - dh) <= 10)).view(np.uint8)
+        # The wrong colour replaced *every* bright pixel in its area, so what borders it is darker; a scene
+        # colour (an Atari background, a sky) borders brighter things too. Pixel count / bright-border share.
+        score = np.count_nonzero(sel) / (_bright_ring_share(sel, bright) + 0.05)
+        if best is None or score > best[0]:
+            best = (score, sel)
+    ev = best[1].astype(np.float32)
     # Every bright pixel takes the colour: small separate bright areas (a lit window, a mountain top) belong
     # to the artifact too, however little mass they carry next to the main area.
     return _Evidence(ev, floor=0.05, merge=True, pixel_level=0.5, keep=0.03)

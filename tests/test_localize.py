@@ -219,3 +219,17 @@ def test_shape_fan_apex_found_at_full_resolution(bundle):
     box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
     loc = localize(img, bundle, "shape")
     assert loc.regions and _iou(loc.regions[0].box, box) >= 0.5, (loc.regions, box)
+
+
+def test_discoloration_beats_a_saturated_background():
+    # An Atari-like maze: a saturated blue background (far more pixels than the artifact) between bright
+    # walls. The wrong colour painted over one bright area borders only darker pixels; the background
+    # borders the bright walls, so the artifact's hue wins although it has fewer pixels.
+    img = np.zeros((H, W, 3), np.uint8)
+    img[:] = (0, 28, 136)
+    for y in range(20, H, 60):
+        img[y:y + 16, 10:W - 10] = (228, 170, 170)  # pale: not a saturated-colour candidate itself
+    box = (420, 140, 600, 300)
+    img[box[1]:box[3], box[0]:box[2]] = (30, 200, 60)
+    loc = localize(img, None, "discoloration")
+    assert loc.regions and _iou(loc.regions[0].box, box) > 0.5, loc.regions
