@@ -126,7 +126,7 @@ def capture_dataset(folders: Sequence[str | os.PathLike], *, per_frame: int = 5,
                                     cache_dir=cache_dir, progress=progress)
 
 
-def _split_origins(ds: Dataset, fraction: float, rng: np.random.Generator, by: np.ndarray | None = None
+def split_origins(ds: Dataset, fraction: float, rng: np.random.Generator, by: np.ndarray | None = None
                    ) -> np.ndarray:
     """Mask of rows held out: about `fraction` of the origins (frames) of each stratum of `by`."""
     held = np.zeros(len(ds), bool)
@@ -270,10 +270,10 @@ def retrain(
     guard.check()
 
     # 4. splits: library and captures held out per label / per source; base validation rows
-    lib_held = _split_origins(lib_ds, holdout, rng, by=lib_ds.y) if len(lib_ds) >= 4 else np.zeros(len(lib_ds), bool)
+    lib_held = split_origins(lib_ds, holdout, rng, by=lib_ds.y) if len(lib_ds) >= 4 else np.zeros(len(lib_ds), bool)
     if len(lib_ds) and not lib_held.any():
         notes.append("too few library samples to hold some out: the library part is not evaluated")
-    cap_held = _split_origins(cap_ds, holdout, rng)
+    cap_held = split_origins(cap_ds, holdout, rng)
     def _extra(key):
         v = extras.get(key)
         return None if v is None or len(v) != len(base_ds) else np.asarray(v, bool)
@@ -287,7 +287,7 @@ def retrain(
             base_ds, taught = base_ds.subset(fresh), taught[fresh]
             validation = None if validation is None else validation[fresh]
         if validation is None:
-            validation = _split_origins(base_ds, base_validation, rng)
+            validation = split_origins(base_ds, base_validation, rng)
             notes.append(f"base validation: {int(validation.sum())} samples held out of {len(base_ds)}; "
                          f"the model {parent} may have been trained on them (its figures there are optimistic)")
     else:
@@ -370,22 +370,30 @@ def retrain(
                          training=train.summary(), seconds=timings)
 
 
-def write_base_features(bundle_dir: str | os.PathLike, ds: Dataset, *, max_rows: int | None = 3000,
-                        seed: int = 0) -> Path:
+def write_base_features(bundle_dir: str | os.PathLike, ds: Dataset, *, validation: np.ndarray | None = None,
+                        max_rows: int | None = 3000, max_validation: int | None = 600, seed: int = 0) -> Path:
     """Store a model's training features in its bundle folder as ``base_features.npz`` (for retraining).
 
-    A stratified (label x source) subsample of at most `max_rows` rows keeps the file small (3000 rows of 613
-    float32 features: about 6.5 MB compressed). Plain arrays only, written to a temporary name and moved into
-    place; call it after :func:`model_store.save_bundle` (which replaces the whole folder).
+    A stratified (label x source) subsample of at most `max_rows` training rows keeps the file small (3000 rows
+    of 613 float32 features: about 6.5 MB compressed). Rows in `validation` (frames the model was *not* trained
+    on) are stored marked as such, at most `max_validation` of them: a retrain then compares the candidate and
+    this model on data neither has seen. Plain arrays only, written to a temporary name and moved into place;
+    call it after :func:`model_store.save_bundle` (which replaces the whole folder).
     """
     from artifactscope.registry import BASE_FEATURES, save_features
 
     bundle_dir = Path(bundle_dir)
-    keep = _subsample(ds, max_rows, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    val = np.zeros(len(ds), bool) if validation is None else np.asarray(validation, bool)
+    keep = np.zeros(len(ds), bool)
+    keep[~val] = _subsample(ds.subset(~val), max_rows, rng)
+    if val.any():
+        keep[val] = _subsample(ds.subset(val), max_validation, rng)
+    extra = {"validation": val[keep]} if val.any() else {}
     target = bundle_dir / BASE_FEATURES
     tmp = bundle_dir / f".{BASE_FEATURES}.{os.getpid()}.tmp"
     try:
-        save_features(tmp, ds.subset(keep))
+        save_features(tmp, ds.subset(keep), **extra)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -55,6 +55,8 @@ def main(argv=None) -> int:
     parser.add_argument("--reuse-experts", metavar="BUNDLE",
                         help="take the final experts from this bundle (trained on the same data) and fit only the "
                              "out-of-fold experts and the combiner")
+    parser.add_argument("--validation", type=float, default=0.08,
+                        help="share of every source's frames kept out of the final fit, for validation (0: none)")
     parser.add_argument("--holdout", action="store_true",
                         help="also fit once without some sources and report on them (the final fit's out-of-fold "
                              "figures are grouped by source already; benchmarks/bench_accuracy.py does it fully)")
@@ -97,7 +99,14 @@ def main(argv=None) -> int:
         metrics["holdout"]["sources"] = held
         print(training.format_metrics(metrics["holdout"], f"held out: {', '.join(held)}"), flush=True)
 
-    log("fitting the final model on all sources ...")
+    # Whole frames of every source held out of the final fit: measured here, and stored marked in
+    # base_features.npz so that a retrain compares its candidate with this model on rows neither trained on.
+    from artifactscope.retrain import split_origins, write_base_features
+
+    validation = split_origins(ds, args.validation, np.random.default_rng(0))
+    full, ds = ds, ds.subset(~validation)
+    log(f"fitting the final model on all sources ({int(validation.sum())} samples of "
+        f"{len(np.unique(full.origin[validation]))} frames held out for validation) ...")
     experts = None
     if args.reuse_experts:
         experts = model_store.load_bundle(args.reuse_experts).ensemble.experts_
@@ -109,10 +118,12 @@ def main(argv=None) -> int:
     np.savez_compressed(work / "oof_expert_proba.npz", oof=ensemble.oof_expert_proba_)
     log(f"out-of-fold (grouped by source): {ensemble.oof_metrics_}; thresholds: {ensemble.thresholds_}")
     metrics["oof_by_source"] = ensemble.oof_metrics_
+    if validation.any():
+        metrics["validation"] = training.evaluate_predictions(full.y[validation],
+                                                              ensemble.predict(full.X[validation]))
+        print(training.format_metrics(metrics["validation"], "held-out frames of the training sources"), flush=True)
     model_store.save_bundle(ensemble, args.out, name="default", training=ds.summary(), metrics=metrics)
-    from artifactscope.retrain import write_base_features
-
-    write_base_features(args.out, ds)  # a stratified sample: `artifactscope retrain` refits on it
+    write_base_features(args.out, full, validation=validation)  # what `artifactscope retrain` refits on
     size = sum(f.stat().st_size for f in Path(args.out).rglob("*") if f.is_file())
     log(f"model written to {args.out} ({size / 1e6:.1f} MB)")
     return 0

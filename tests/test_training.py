@@ -61,3 +61,31 @@ def test_leave_one_source_out_known_figures_on_an_easy_task():
     # the artifacts are 8 standard deviations away: every held-out frame is judged right
     assert overall["accuracy"] == 1.0 and overall["fpr"] == 0.0 and overall["type_accuracy"] == 1.0
     assert overall["class_recall"] == {"shader": 1.0, "shape": 1.0}
+
+
+def test_base_features_keep_validation_rows_marked(tmp_path):
+    from artifactscope.registry import load_features
+    from artifactscope.retrain import write_base_features
+
+    ds = tiny_dataset(frames_per_source=20)
+    validation = np.isin(ds.origin, ["a/frame0.png", "b/frame1.png", "c/frame2.png"])
+    write_base_features(tmp_path, ds, validation=validation, max_rows=60, max_validation=None)
+    stored, extras = load_features(tmp_path / "base_features.npz")
+    marks = np.asarray(extras["validation"], bool)
+    assert len(marks) == len(stored) and marks.sum() == validation.sum() == 6  # all kept, apart from training
+    assert set(stored.origin[marks]) <= {"a/frame0.png", "b/frame1.png", "c/frame2.png"}
+    assert not np.isin(stored.origin[~marks], ["a/frame0.png", "b/frame1.png", "c/frame2.png"]).any()
+    assert (~marks).sum() <= 60 + 8  # stratified subsample: at most one extra row per (label, source) stratum
+
+
+def test_shipped_model_carries_validation_rows_it_never_trained_on():
+    from pathlib import Path
+
+    from artifactscope.registry import load_features
+
+    bundle = Path(__file__).resolve().parent.parent / "artifactscope" / "models" / "default"
+    stored, extras = load_features(bundle / "base_features.npz")
+    marks = np.asarray(extras["validation"], bool)
+    assert 0 < marks.sum() < len(marks)
+    # whole frames are held out: no frame has rows on both sides
+    assert not set(stored.origin[marks]) & set(stored.origin[~marks])
