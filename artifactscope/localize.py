@@ -19,7 +19,9 @@ shape               a fan: long straight segments (LSD at 960 px, and at full si
                     a 6x4 grid, where the thin tips start; dark tones lifted) whose lines meet where they all
                     start, sharing one side colour, >= 2 directions; apexes in that darkest cell count double;
                     box = apex + far ends
-line_pixelation     blocky colour noise: strong colour jumps between neighbours, in bands
+line_pixelation     blocky colour noise: dense strong colour jumps between neighbours (>= 60 in a channel) that
+                    change the channels unequally (range of the signed differences >= 20: a new hue, not just
+                    brightness as in HUD text and foliage); box from cells at >= 0.5 of the peak density
 triangulation       piecewise-flat patches among diagonal edges (density of flat pixels x density of
                     edges within 12 deg of 45/135 deg: the mesh cuts every cell along both diagonals)
 shader              smooth but not flat fields: texture washed out (low Laplacian energy), some slope
@@ -464,16 +466,28 @@ def _cue_shape(image: np.ndarray) -> _Evidence:
     return _Evidence(ev, floor=0.0, merge=True, box=box)
 
 
+def _colour_jumps(a: np.ndarray, b: np.ndarray, level: int = 60, spread: int = 20) -> np.ndarray:
+    """Where neighbours `a` and `b` differ by >= `level` in some channel *and* not alike in all channels.
+
+    `spread` is the least range (max - min) of the per-channel signed differences: random colours change the
+    channels independently (and the hue with them); HUD text, foliage and ordinary edges mostly change the
+    brightness, all channels together.
+    """
+    d = cv2.split(cv2.subtract(a, b, dtype=cv2.CV_16S))
+    hi = cv2.max(cv2.max(d[0], d[1]), d[2])
+    lo = cv2.min(cv2.min(d[0], d[1]), d[2])
+    return (cv2.max(hi, cv2.multiply(lo, -1)) >= level) & (cv2.subtract(hi, lo) >= spread)
+
+
 def _cue_line_pixelation(image: np.ndarray) -> _Evidence:
     img = _half(image)
-    dx = _chmax(cv2.absdiff(img[:, 1:], img[:, :-1]))
-    dy = _chmax(cv2.absdiff(img[1:], img[:-1]))
-    jumps = np.zeros(img.shape[:2], np.float32)
-    jumps[:, 1:] += dx >= 60
-    jumps[1:] += dy >= 60
+    jumps = np.zeros(img.shape[:2], bool)
+    jumps[:, 1:] |= _colour_jumps(img[:, 1:], img[:, :-1])
+    jumps[1:] |= _colour_jumps(img[1:], img[:-1])
     # Colour noise is dense in jumps; an ordinary hard edge is a 1-px line of them.
-    ev = _density(jumps > 0, 5) ** 2
-    return _Evidence(ev, floor=0.01, merge=False, pixel_level=0.3)
+    ev = _density(jumps, 5) ** 2
+    # Boxes from the dense core only: at 0.3 the thin bands' boxes took in the scene texture beside them.
+    return _Evidence(ev, floor=0.01, merge=False, pixel_level=0.5)
 
 
 def _diagonal_edges(img: np.ndarray, level: float = 8.0, tol: float = 12.0) -> np.ndarray:

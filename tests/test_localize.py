@@ -233,3 +233,19 @@ def test_discoloration_beats_a_saturated_background():
     img[box[1]:box[3], box[0]:box[2]] = (30, 200, 60)
     loc = localize(img, None, "discoloration")
     assert loc.regions and _iou(loc.regions[0].box, box) > 0.5, loc.regions
+
+
+def test_line_pixelation_band_beats_dense_grey_text(frame, bundle):
+    # HUD text and foliage are as dense in strong jumps as the band, but their jumps change brightness only
+    # (all channels alike); the band's random colours change the hue.
+    rng = np.random.default_rng(1)
+    img = frame.copy()
+    text = rng.integers(0, 2, (40, 100), dtype=np.uint8) * 255  # black / white "glyphs", 2 px pixels
+    img[10:90, 10:210] = np.repeat(np.repeat(text, 2, 0), 2, 1)[:, :, None]
+    box = (440, 0, 464, H)  # a thin vertical band, full height
+    blocks = rng.integers(0, 256, (H // 4, 6, 3), dtype=np.uint8)
+    img[:, 440:464] = np.repeat(np.repeat(blocks, 4, 0), 4, 1)
+    loc = localize(img, bundle, "line_pixelation")
+    assert loc.regions
+    x0, y0, x1, y1 = loc.regions[0].box
+    assert x0 < box[2] and x1 > box[0] and _iou(loc.regions[0].box, box) > 0.3, loc.regions[0].box
