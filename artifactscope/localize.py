@@ -24,7 +24,8 @@ line_pixelation     blocky colour noise: dense strong colour jumps between neigh
                     brightness as in HUD text and foliage); box from cells at >= 0.5 of the peak density
 triangulation       piecewise-flat patches among diagonal edges (density of flat pixels x density of
                     edges within 12 deg of 45/135 deg: the mesh cuts every cell along both diagonals)
-shader              smooth but not flat fields: texture washed out (low Laplacian energy), some slope
+shader              smooth but not flat fields: texture washed out (low Laplacian energy, max over colour
+                    channels: hue texture of even brightness counts as texture), some slope in grey
 screen_tearing      the seam row (or column): box = the torn part above (or left of) it
 screen_stuttering   block seams along rows and columns: box = their extent
 =================== ====================================================================================
@@ -518,12 +519,13 @@ def _cue_triangulation(image: np.ndarray) -> _Evidence:
 def _cue_shader(image: np.ndarray) -> _Evidence:
     img = _half(image)
     grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    lap = np.abs(cv2.Laplacian(grey, cv2.CV_32F, ksize=3))
+    # Per channel (max): texture of equal brightness but other hue (foliage, brick) is texture too.
+    lap = _chmax(np.abs(cv2.Laplacian(img.astype(np.float32), cv2.CV_32F, ksize=3)))
     texture = cv2.boxFilter(lap, -1, (15, 15))
     # The blend is smooth but never flat: exactly flat areas (flat backgrounds, UI panels) are scene.
     slope = cv2.boxFilter(np.abs(cv2.Sobel(grey, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(grey, cv2.CV_32F, 0, 1)),
                           -1, (15, 15))
-    smooth = ((texture < 8) & (slope >= 1.5)).astype(np.float32)
+    smooth = ((texture < 12) & (slope >= 1.5)).astype(np.float32)
     return _Evidence(smooth, floor=0.1, merge=True, pixel_level=0.5)
 
 

@@ -249,3 +249,21 @@ def test_line_pixelation_band_beats_dense_grey_text(frame, bundle):
     assert loc.regions
     x0, y0, x1, y1 = loc.regions[0].box
     assert x0 < box[2] and x1 > box[0] and _iou(loc.regions[0].box, box) > 0.3, loc.regions[0].box
+
+
+def test_shader_field_beats_hue_texture_of_even_brightness(bundle):
+    # A red/green checker of (nearly) equal grey over a brightness ramp is smooth-with-slope in grey only;
+    # per colour channel it is texture. The shader's blend is smooth in every channel.
+    y, x = np.mgrid[0:H, 0:W].astype(np.float32)
+    img = np.empty((H, W, 3), np.uint8)
+    ramp = 60 + 80 * x / W
+    checker = ((y.astype(int) // 3 + x.astype(int) // 3) % 2).astype(bool)
+    img[..., 0] = np.clip(np.where(checker, ramp * 1.6, ramp * 0.55), 0, 255)
+    img[..., 1] = np.clip(np.where(checker, ramp * 0.55, ramp * 1.05), 0, 255)
+    img[..., 2] = np.clip(ramp * 0.5, 0, 255)
+    box = (360, 80, 600, 300)
+    field = np.stack([120 + 100 * (x - 360) / 240, 90 + 60 * (y - 80) / 220, 150 - 50 * (x - 360) / 240], -1)
+    img[80:300, 360:600] = np.clip(field[80:300, 360:600], 0, 255).astype(np.uint8)
+    loc = localize(img, bundle, "shader")
+    assert loc.regions
+    assert _iou(loc.regions[0].box, box) > 0.5, loc.regions[0].box
