@@ -519,17 +519,20 @@ EXPERT_BLOCKS: tuple[str, ...] = ("dft", "laplacian", "color", "structure", "loc
 DEFAULT_EXPERT_PARAMS: dict = {"*": {"blocks": EXPERT_BLOCKS}}
 
 
-def fit_ensemble(ds: Dataset, progress: ProgressFn | None = None, **params) -> ArtifactEnsemble:
+def fit_ensemble(ds: Dataset, progress: ProgressFn | None = None, experts: dict | None = None,
+                 **params) -> ArtifactEnsemble:
     """Fit an :class:`ArtifactEnsemble` on a dataset, grouping out-of-fold predictions by source.
 
     ``expert_params`` defaults to :data:`DEFAULT_EXPERT_PARAMS`; other `params` go to the ensemble as given.
+    `experts` (final experts already fitted on exactly this dataset) is passed to
+    :meth:`ArtifactEnsemble.fit`.
     """
     if len(ds) == 0:
         raise ValueError("no training samples: give labelled folders or folders of clean frames")
     params.setdefault("expert_params", DEFAULT_EXPERT_PARAMS)
     ensemble = ArtifactEnsemble(**params)
     groups = fit_groups(ds, n_chunks=2 * int(ensemble.cv))
-    return ensemble.fit(ds.X, ds.y, groups=groups, progress=progress,
+    return ensemble.fit(ds.X, ds.y, groups=groups, progress=progress, experts=experts,
                         fpr_groups=ds.groups if FPR_PER_SOURCE else None)
 
 

@@ -55,7 +55,7 @@ def main(argv=None) -> int:
     parser.add_argument("--reuse-experts", metavar="BUNDLE",
                         help="take the final experts from this bundle (trained on the same data) and fit only the "
                              "out-of-fold experts and the combiner")
-    parser.add_argument("--validation", type=float, default=0.08,
+    parser.add_argument("--validation", type=float, default=0.05,
                         help="share of every source's frames kept out of the final fit, for validation (0: none)")
     parser.add_argument("--holdout", action="store_true",
                         help="also fit once without some sources and report on them (the final fit's out-of-fold "
@@ -111,10 +111,8 @@ def main(argv=None) -> int:
     if args.reuse_experts:
         experts = model_store.load_bundle(args.reuse_experts).ensemble.experts_
         log(f"reusing the final experts of {args.reuse_experts}")
-    ensemble = training.ArtifactEnsemble(
-        n_jobs=args.jobs, combiner=args.combiner, cv=args.cv, expert_params=training.DEFAULT_EXPERT_PARAMS,
-    ).fit(ds.X, ds.y, groups=training.fit_groups(ds, n_chunks=2 * args.cv), progress=fit_progress, experts=experts,
-          fpr_groups=ds.groups if training.FPR_PER_SOURCE else None)
+    ensemble = training.fit_ensemble(ds, progress=fit_progress, experts=experts, n_jobs=args.jobs,
+                                     combiner=args.combiner, cv=args.cv)
     np.savez_compressed(work / "oof_expert_proba.npz", oof=ensemble.oof_expert_proba_)
     log(f"out-of-fold (grouped by source): {ensemble.oof_metrics_}; thresholds: {ensemble.thresholds_}")
     metrics["oof_by_source"] = ensemble.oof_metrics_
