@@ -278,12 +278,30 @@ def _cue_parallel_lines(image: np.ndarray) -> _Evidence:
 _FAN_WORK = 960
 #: Dark tones lifted (square root) before segment detection: the spikes are mostly dark on dark ground.
 _LIFT = (255 * np.sqrt(np.arange(256) / 255)).astype(np.uint8)
-_LSD: list = []  # the detector, made on first use (cv2 builds 3.4.6-4.5.0 lack it)
+_LSD: list = []  # the detector, made on first use
+
+
+def _detect_segments(grey: np.ndarray, min_len: float) -> np.ndarray:
+    """OpenCV's LSD on dark-lifted `grey`: float32 (n, 4) rows ``x0, y0, x1, y1`` at least `min_len` long."""
+    if not _LSD:  # made on first use (cv2 builds 3.4.6-4.5.0 lack it)
+        _LSD.append(cv2.createLineSegmentDetector(cv2.LSD_REFINE_NONE))
+    found = _LSD[0].detect(cv2.LUT(np.ascontiguousarray(grey), _LIFT))[0]
+    if found is None:
+        return np.zeros((0, 4), np.float32)
+    seg = found.reshape(-1, 4)
+    return seg[np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]) >= min_len]
+
+
+def _darkest_cell(grey: np.ndarray) -> tuple[int, int]:
+    """(row, column) of the darkest cell of a 6x4 grid over `grey` (where the stray-shape artifact starts)."""
+    cells = cv2.resize(grey, (6, 4), interpolation=cv2.INTER_AREA)
+    cy, cx = np.unravel_index(int(np.argmin(cells)), cells.shape)
+    return int(cy), int(cx)
 
 
 def _segments(image: np.ndarray, min_len: float = 20.0, keep: int = 400
               ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Straight segments of a frame (OpenCV's LSD on its dark-lifted grey at `_FAN_WORK` px).
+    """Straight segments of a frame (:func:`_detect_segments` on its grey at `_FAN_WORK` px).
 
     Returns
     -------
@@ -294,16 +312,9 @@ def _segments(image: np.ndarray, min_len: float = 20.0, keep: int = 400
     h, w = image.shape[:2]
     s = min(1.0, _FAN_WORK / max(h, w))
     small = resize_to(image, (max(1, round(w * s)), max(1, round(h * s)))) if s < 1 else image
-    if not _LSD:
-        _LSD.append(cv2.createLineSegmentDetector(cv2.LSD_REFINE_NONE))
-    found = _LSD[0].detect(cv2.LUT(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), _LIFT))[0]
-    if found is None:
-        return np.zeros((0, 4), np.float32), small, s
-    seg = found.reshape(-1, 4)
+    seg = _detect_segments(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), min_len)
     length = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1])
-    order = np.argsort(length)[::-1]
-    order = order[length[order] >= min_len][:keep]
-    return seg[order], small, s
+    return seg[np.argsort(length)[::-1][:keep]], small, s
 
 
 def _darkest_cell_segments(image: np.ndarray, scale: float, margin: float = 0.08, min_len: float = 20.0
@@ -315,16 +326,11 @@ def _darkest_cell_segments(image: np.ndarray, scale: float, margin: float = 0.08
     """
     h, w = image.shape[:2]
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    cells = cv2.resize(grey, (6, 4), interpolation=cv2.INTER_AREA)
-    cy, cx = np.unravel_index(int(np.argmin(cells)), cells.shape)
+    cy, cx = _darkest_cell(grey)
     mx, my = int(margin * w), int(margin * h)
     x0, y0 = max(0, cx * w // 6 - mx), max(0, cy * h // 4 - my)
     x1, y1 = min(w, (cx + 1) * w // 6 + mx), min(h, (cy + 1) * h // 4 + my)
-    found = _LSD[0].detect(cv2.LUT(np.ascontiguousarray(grey[y0:y1, x0:x1]), _LIFT))[0]
-    if found is None:
-        return np.zeros((0, 4), np.float32)
-    seg = found.reshape(-1, 4)
-    seg = seg[np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]) >= min_len]
+    seg = _detect_segments(grey[y0:y1, x0:x1], min_len)
     return ((seg + np.array([x0, y0, x0, y0], np.float32)) * scale).astype(np.float32)
 
 
@@ -387,14 +393,14 @@ def _apex_candidates(seg: np.ndarray, size: tuple[int, int], cell: int = 6, coun
 
 
 def _fan(image: np.ndarray, colour_tol: float = 20.0, dark_weight: float = 0.5, reach: float = 1.5):
-    """The best fan of straight spikes from one point: ``(score, box, small, scale)`` or None.
+    """The best fan of straight spikes from one point: ``(box, small, apex, ends)`` or None.
 
     A candidate apex (:func:`_apex_candidates`) gathers the segments that point away from it (their line
     passes within ~2.5 px, their near end faces it); of those, the ones sharing one side colour (the spikes
     are one colour) form the fan, which needs at least two directions 3 degrees apart. Score: the segment
     length per direction (capped, best five) times sqrt(directions); apexes outside the frame's darkest cell
     of a 6x4 grid (where this artifact starts) count `dark_weight` as much. The box spans the apex and the
-    far ends, in `small`'s pixels.
+    far ends, in `small`'s pixels; `apex` (x, y) and the spikes' far `ends` (k, 2) are in them too.
     """
     seg, small, s = _segments(image)
     if s < 1:  # the apex's surroundings again at full resolution (thin spike tips)
@@ -415,8 +421,7 @@ def _fan(image: np.ndarray, colour_tol: float = 20.0, dark_weight: float = 0.5, 
     gap = np.where(t < 0, -t, t - length[None])
     far = np.maximum(np.abs(t), np.abs(t - length[None]))
     radial = (gap >= -2) & (gap <= reach * length[None] + 10) & (perp <= 2.5 + 0.015 * far)
-    cells = cv2.resize(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (6, 4), interpolation=cv2.INTER_AREA)
-    darkest = np.unravel_index(int(np.argmin(cells)), cells.shape)
+    darkest = _darkest_cell(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
     step = np.deg2rad(3.0)
     best = None
     for a, rad in zip(apexes, radial):
@@ -450,7 +455,8 @@ def _fan(image: np.ndarray, colour_tol: float = 20.0, dark_weight: float = 0.5, 
             best = (score, box, a, ends)
     if best is None:
         return None
-    return best[0], best[1], small, s, best[2], best[3]
+    _score, box, apex, ends = best
+    return box, small, apex, ends
 
 
 def _cue_shape(image: np.ndarray) -> _Evidence:
@@ -460,7 +466,7 @@ def _cue_shape(image: np.ndarray) -> _Evidence:
     if fan is None:
         img = _half(image)
         return _Evidence(np.zeros(img.shape[:2], np.float32), floor=1.0)
-    _score, box, small, _s, apex, ends = fan
+    box, small, apex, ends = fan
     ev = np.zeros(small.shape[:2], np.float32)
     for e in ends:  # the spikes, drawn for the heatmap
         cv2.line(ev, (int(apex[0]), int(apex[1])), (int(e[0]), int(e[1])), 1.0, 3)
@@ -636,8 +642,8 @@ def regions_from_heatmap(heat: np.ndarray, label: str, frame_size: tuple[int, in
         # One region from every component carrying a fair share of the evidence; small specks elsewhere
         # (scene pixels that happen to look alike) are left out.
         mass = np.bincount(labels.ravel(), weights=heat.ravel(), minlength=n)[1:]
-        keep = np.flatnonzero(mass >= keep * mass.max()) + 1
-        cells = np.isin(labels, keep).astype(np.uint8)
+        kept = np.flatnonzero(mass >= keep * mass.max()) + 1
+        cells = np.isin(labels, kept).astype(np.uint8)
         labels = cells.astype(np.int32)
         n = 2
     found = []
