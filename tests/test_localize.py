@@ -124,6 +124,21 @@ def test_parallel_lines_bundle_found_where_drawn(frame, bundle):
     assert x0 >= 300 and _iou(loc.regions[0].box, box) > 0.5, loc.regions[0].box
 
 
+def _mask_box(mask):
+    """Bounding box (x0, y0, x1, y1) of a mask's set pixels."""
+    ys, xs = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1
+
+
+def _assert_generated_artifact_found(generator, label, seed, bundle, width, height):
+    """The synthesis generator's artifact on a procedural frame: the best region overlaps its mask's box."""
+    rng = np.random.default_rng(seed)
+    img, mask = generator(procedural_frame(rng, width=width, height=height), rng)
+    box = _mask_box(mask)
+    loc = localize(img, bundle, label)
+    assert loc.regions and _iou(loc.regions[0].box, box) >= 0.5, (loc.regions, box)
+
+
 def _fan(img, apex, angles_deg, lengths, widths, colour):
     """Thin triangles (spikes) from one apex, as the shape artifact draws them; returns their bounding box."""
     import cv2
@@ -134,8 +149,7 @@ def _fan(img, apex, angles_deg, lengths, widths, colour):
         tips = [(apex[0] + ln * np.cos(a + s * half), apex[1] + ln * np.sin(a + s * half)) for s in (-1, 1)]
         cv2.fillPoly(m, [np.round(np.array([apex, *tips])).astype(np.int32)], 1)
     img[m > 0] = colour
-    ys, xs = np.flatnonzero(m.any(axis=1)), np.flatnonzero(m.any(axis=0))
-    return int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1
+    return _mask_box(m)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -176,8 +190,7 @@ def test_dotted_lines_found_where_drawn_after_jpeg(seed, bundle):
                 m[y, x] = True
     img[m] = (230, 60, 200)
     img = _jpeg(img, 90)
-    ys, xs = np.flatnonzero(m.any(axis=1)), np.flatnonzero(m.any(axis=0))
-    box = (int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1)
+    box = _mask_box(m)
     loc = localize(img, bundle, "dotted_line")
     assert loc.regions, "no region"
     assert _iou(loc.regions[0].box, box) >= 0.5, (loc.regions[0].box, box)
@@ -189,13 +202,7 @@ def test_triangulation_mesh_found_where_drawn(seed, bundle):
     # axis-aligned flat-among-edges structure: the box must follow the mesh, not the whole frame.
     from artifactscope.synth.generators import triangulation
 
-    rng = np.random.default_rng(seed)
-    base = procedural_frame(rng, width=960, height=540)
-    img, mask = triangulation(base, rng)
-    ys, xs = np.nonzero(mask)
-    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-    loc = localize(img, bundle, "triangulation")
-    assert loc.regions and _iou(loc.regions[0].box, box) >= 0.5, (loc.regions, box)
+    _assert_generated_artifact_found(triangulation, "triangulation", seed, bundle, 960, 540)
 
 
 def test_discoloration_box_spans_small_separate_areas(frame, bundle):
@@ -212,13 +219,7 @@ def test_shape_fan_apex_found_at_full_resolution(bundle):
     # size; the full-size pass around the darkest cell (where the generator puts the apex) finds them.
     from artifactscope.synth.generators import shape
 
-    rng = np.random.default_rng(1)
-    base = procedural_frame(rng, width=1920, height=1080)
-    img, mask = shape(base, rng)
-    ys, xs = np.nonzero(mask)
-    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-    loc = localize(img, bundle, "shape")
-    assert loc.regions and _iou(loc.regions[0].box, box) >= 0.5, (loc.regions, box)
+    _assert_generated_artifact_found(shape, "shape", 1, bundle, 1920, 1080)
 
 
 def test_discoloration_beats_a_saturated_background():
