@@ -25,6 +25,7 @@ is represented whatever ``--per-class``. One folder keeps its sorted order.
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import os
 import sys
@@ -83,21 +84,23 @@ def frame_paths(folders: list[str]) -> list[str]:
 
 
 class _Frames:
-    """Test frames read on first use (a few hundred 1080p frames would not all fit in memory), at one size."""
+    """Test frames read when used, at one size; a few recent ones kept (all of them would not fit in memory)."""
 
     def __init__(self, paths: list[str], width: int, height: int):
-        self.paths, self.size, self._cache = paths, (width, height), {}
+        self.paths, self.size = paths, (width, height)
+        self._read = functools.lru_cache(maxsize=32)(self._load)
 
     def __len__(self) -> int:
         return len(self.paths)
 
+    def _load(self, i: int) -> np.ndarray:
+        img = cv2.cvtColor(cv2.imread(self.paths[i]), cv2.COLOR_BGR2RGB)
+        if img.shape[:2] != self.size[::-1]:
+            img = cv2.resize(img, self.size, interpolation=cv2.INTER_AREA)
+        return img
+
     def __getitem__(self, i: int) -> np.ndarray:
-        if i not in self._cache:
-            img = cv2.cvtColor(cv2.imread(self.paths[i]), cv2.COLOR_BGR2RGB)
-            if img.shape[:2] != self.size[::-1]:
-                img = cv2.resize(img, self.size, interpolation=cv2.INTER_AREA)
-            self._cache[i] = img
-        return self._cache[i]
+        return self._read(i)
 
 
 def main(argv=None) -> int:

@@ -111,9 +111,8 @@ class _Painter:
     def __init__(self, img, rng: np.random.Generator, theme, fonts: list[Path], u: float):
         from PIL import ImageDraw
 
-        self.img, self.draw, self.rng, self.u = img, _SafeDraw(ImageDraw.Draw(img)), rng, u
+        self.draw, self.rng, self.u = _SafeDraw(ImageDraw.Draw(img)), rng, u
         self.bg, self.panel, self.widget, self.text, self.accent = (_jitter(rng, c) for c in theme)
-        self.fonts = fonts
         mono = [f for f in fonts if "Mono" in f.name] or fonts
         sans = [f for f in fonts if "Sans" in f.name or "Serif" in f.name] or fonts
         self.mono = str(mono[int(rng.integers(len(mono)))])
