@@ -115,6 +115,11 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         Weight the combiner's training samples so that clean and corrupted frames count equally: synthesised
         training data holds several corrupted variants per clean frame, and that prior would otherwise push
         every ambiguous clean frame towards "corrupted".
+    tiles : bool
+        Learn a tile stage (:class:`artifactscope.tiles.TileStage`) when :meth:`fit` gets full feature vectors
+        and the synthesis masks' tile coverage: its summaries become the experts' ``tile_scores`` block.
+    tile_params : dict, optional
+        Parameters of the :class:`~artifactscope.tiles.TileStage`.
     n_jobs : int or None
         Processes fitting experts in parallel (joblib; each process gets an equal share of the cores'
         threads, which avoids the oversubscription of several multi-threaded fits on few cores).
@@ -126,6 +131,9 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         ``clean`` first, then the artifacts present in the training labels.
     artifacts_ : list of str
     experts_ : dict of str to ArtifactExpert
+    tile_stage_ : TileStage or None
+        The tile stage whose summaries complete a full feature vector into the experts' input (see
+        :meth:`model_input`); None when the experts read the frame blocks only.
     combiner_ : estimator
     thresholds_ : dict of str to float
     oof_metrics_ : dict
@@ -134,6 +142,9 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         Out-of-fold expert probabilities (the combiner's training input).
     oof_proba_ : ndarray of shape (n_samples, n_classes)
         Out-of-fold combiner probabilities (what the thresholds were chosen on).
+    oof_tile_scores_ : ndarray of shape (n_samples, n_tile_scores)
+        The out-of-fold tile-stage summaries the experts were trained on (only when :meth:`fit` learned the
+        stage): the training rows' model inputs are ``[frame blocks, oof_tile_scores_]``.
     """
 
     def __init__(
@@ -145,6 +156,8 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         target_fpr: float = 0.02,
         min_threshold: float = 0.5,
         balance_clean: bool = True,
+        tiles: bool = True,
+        tile_params: dict | None = None,
         n_jobs: int | None = None,
         random_state: int | None = 0,
     ):
@@ -155,6 +168,8 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         self.target_fpr = target_fpr
         self.min_threshold = min_threshold
         self.balance_clean = balance_clean
+        self.tiles = tiles
+        self.tile_params = tile_params
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -191,13 +206,14 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
 
     # -- fitting --------------------------------------------------------------------------------------
     def fit(self, X, y, groups=None, progress: Progress | None = None, experts: dict | None = None,
-            fpr_groups=None):
+            fpr_groups=None, tile_cover=None, tile_stage=None):
         """Fit experts, combiner and thresholds.
 
         Parameters
         ----------
         X : array of shape (n_samples, n_features)
-            Feature vectors from :func:`artifactscope.features.extract`.
+            Feature vectors from :func:`artifactscope.features.extract`, or model inputs (frame blocks plus
+            tile scores, see :meth:`model_input`) of `tile_stage`.
         y : array of str
             ``clean`` or an artifact name per sample.
         groups : array, optional
@@ -211,11 +227,21 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
             out-of-fold false-positive rate within ``target_fpr`` (not only the pooled rate, which lets one
             game take all the false alarms); sources with too few clean samples to allow one false alarm count
             in the pooled budget only. ``groups`` may be finer (chunks of a source).
+        tile_cover : array of shape (n_samples, N_TILES), optional
+            Share of each tile covered by the sample's synthesis mask (NaN where unknown): with full feature
+            vectors and ``tiles=True``, a tile stage is learned from it, and the experts train on its
+            out-of-fold summaries (grouped like the experts' out-of-fold outputs).
+        tile_stage : TileStage, optional
+            A fitted tile stage to keep as it is (a retrain of a model that has one): full feature vectors are
+            summarised by it; model inputs are taken as they are.
 
         Returns
         -------
         self
         """
+        y_arr = np.asarray(y).astype(str)
+        groups = None if groups is None else np.asarray(groups)
+        X = self._fit_tile_stage(X, y_arr, groups, tile_cover, tile_stage, progress)
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=4)
         y = np.asarray(y).astype(str)
         present = set(np.unique(y))
@@ -228,7 +254,6 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         if not self.artifacts_:
             raise ValueError("training labels contain no artifact class; give corrupted samples too")
         self.classes_ = np.array([CLEAN, *self.artifacts_])
-        groups = None if groups is None else np.asarray(groups)
 
         splits = self._splits(y, groups)
         total = len(self.artifacts_) * (len(splits) + 1) + 1
@@ -272,6 +297,37 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         step("combiner")
         return self
 
+    def _fit_tile_stage(self, X, y, groups, tile_cover, tile_stage, progress) -> np.ndarray:
+        """Set ``tile_stage_`` and return the experts' input for X (see :meth:`fit`)."""
+        X = np.asarray(X)
+        self.tile_stage_ = tile_stage
+        if X.ndim != 2 or X.shape[1] != _full_width():
+            return X  # model inputs already, or data not made by artifactscope.features
+        if tile_stage is None and self.tiles and tile_cover is not None:
+            from artifactscope.tiles import TileStage, cross_fit_transform
+
+            cover = np.asarray(tile_cover, dtype=np.float32)
+            if progress is not None:
+                progress("tile stage", 0, 1)
+            self.oof_tile_scores_, self.tile_stage_ = cross_fit_transform(
+                TileStage(**{"random_state": self.random_state, **(self.tile_params or {})}),
+                X[:, _tiles_start():], cover, y, self._splits(y, groups))
+            if progress is not None:
+                progress("tile stage", 1, 1)
+            return np.hstack([X[:, :_tiles_start()], self.oof_tile_scores_])
+        return self.model_input(X)
+
+    def model_input(self, X) -> np.ndarray:
+        """What the experts read: full feature vectors with the raw ``tiles`` block replaced by the tile stage's
+        summaries (dropped without a stage); any other width (model inputs already) is returned as it is."""
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != _full_width():
+            return X
+        frame = X[:, :_tiles_start()]
+        if getattr(self, "tile_stage_", None) is None:
+            return frame
+        return np.hstack([frame, self.tile_stage_.transform(X[:, _tiles_start():])])
+
     def refit_combiner(self, X, y, oof_expert_proba, groups=None, fpr_groups=None):
         """Fit only the combiner and thresholds, on given out-of-fold expert outputs (experts kept as they are).
 
@@ -279,7 +335,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         ``oof_expert_proba_`` of an earlier :meth:`fit` on the same X, y and groups.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_data(self, self.model_input(X), dtype=np.float64, reset=False)
         y = np.asarray(y).astype(str)
         splits = self._splits(y, None if groups is None else np.asarray(groups))
         self.oof_expert_proba_ = np.asarray(oof_expert_proba, dtype=float)
@@ -377,13 +433,13 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
     def expert_proba(self, X) -> np.ndarray:
         """Each expert's probability of its artifact, shape (n_samples, n_artifacts)."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_data(self, self.model_input(X), dtype=np.float64, reset=False)
         return np.column_stack([self.experts_[a].predict_proba(X)[:, 1] for a in self.artifacts_])
 
     def predict_proba(self, X) -> np.ndarray:
         """Probability of ``clean`` and of each artifact, shape (n_samples, n_classes), ``classes_`` order."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_data(self, self.model_input(X), dtype=np.float64, reset=False)
         Z = np.hstack([_logit(self.expert_proba(X)), self._gate(X)])
         return self._align(self.combiner_, self.combiner_.predict_proba(Z))
 
@@ -412,6 +468,18 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """``clean`` or the detected artifact for each sample, using the per-class thresholds."""
         return self.decide(self.predict_proba(X)).labels
+
+
+def _full_width() -> int:
+    from artifactscope import features
+
+    return features.n_features()
+
+
+def _tiles_start() -> int:
+    from artifactscope import features
+
+    return features.block_slices()["tiles"].start
 
 
 def _fit_expert(expert: ArtifactExpert, X: np.ndarray, positive: np.ndarray, train, test):

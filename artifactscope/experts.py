@@ -41,14 +41,18 @@ def block_columns(blocks: Sequence[str] | None, n_columns: int) -> np.ndarray:
     from artifactscope import features  # local: features is heavy and only needed with named blocks
 
     slices = features.block_slices()
+    tiles_start = slices["tiles"].start
+    if n_columns != features.n_features():
+        if n_columns < tiles_start:
+            raise ValueError(
+                f"X has {n_columns} columns but artifactscope.features produces {features.n_features()} "
+                f"(a model input at least {tiles_start}); named blocks need full feature vectors or model inputs "
+                "(use blocks=None for other data)"
+            )
+        slices = features.model_input_slices(n_columns - tiles_start)  # frame blocks + tile-stage scores
     unknown = [b for b in blocks if b not in slices]
     if unknown:
         raise ValueError(f"unknown feature block(s) {unknown}; expected names from {list(slices)}")
-    if n_columns != features.n_features():
-        raise ValueError(
-            f"X has {n_columns} columns but artifactscope.features produces {features.n_features()}; "
-            "named blocks need full feature vectors (use blocks=None for other data)"
-        )
     return np.concatenate([np.arange(slices[b].start, slices[b].stop) for b in blocks])
 
 

@@ -1,4 +1,5 @@
-"""Model bundles: a folder with ``manifest.json``, one skops file per expert and one for the combiner.
+"""Model bundles: a folder with ``manifest.json``, one skops file per expert, one for the combiner and, when the
+model has one, one for its tile stage.
 
 Safety rules:
 
@@ -35,11 +36,13 @@ from artifactscope.ensemble import ArtifactEnsemble
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 MODEL_ENV = "ARTIFACTSCOPE_MODEL"
+TILE_STAGE_FILE = "tile_stage.skops"
 
 # Types beyond skops' built-in trusted set that a bundle may contain. Anything else is refused.
 ALLOWED_TYPES: tuple[str, ...] = (
     "artifactscope.experts.ArtifactExpert",
     "artifactscope.ensemble.MaxCombiner",
+    "artifactscope.tiles.TileStage",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn._loss.loss.HalfBinomialLoss",
@@ -153,6 +156,9 @@ def save_bundle(
             files[rel] = sha256_file(tmp / rel)
         _dump(ensemble.combiner_, tmp / "combiner.skops")
         files["combiner.skops"] = sha256_file(tmp / "combiner.skops")
+        if getattr(ensemble, "tile_stage_", None) is not None:
+            _dump(ensemble.tile_stage_, tmp / TILE_STAGE_FILE)
+            files[TILE_STAGE_FILE] = sha256_file(tmp / TILE_STAGE_FILE)
         manifest = {
             "format_version": FORMAT_VERSION,
             "name": name or path.name,
@@ -165,6 +171,7 @@ def save_bundle(
             "thresholds": dict(ensemble.thresholds_),
             "ensemble_params": _jsonable(ensemble.get_params(deep=False)),
             "n_features": int(ensemble.n_features_in_),
+            "tile_stage": getattr(ensemble, "tile_stage_", None) is not None,
             "training": _jsonable(training or {}),
             "metrics": _jsonable(metrics or {"oof": getattr(ensemble, "oof_metrics_", {})}),
             "files": files,
@@ -261,6 +268,8 @@ def load_bundle(path: str | os.PathLike | None = None) -> ModelBundle:
     manifest = read_manifest(path)
     files = manifest.get("files") or {}
     expected = {f"experts/{a}.skops" for a in manifest.get("artifacts", [])} | {"combiner.skops"}
+    if manifest.get("tile_stage"):
+        expected.add(TILE_STAGE_FILE)
     if set(files) != expected:
         raise BundleError(f"{path}: the manifest's file list does not match its artifacts; {RETRAIN_HINT}")
     for rel, digest in files.items():
@@ -279,6 +288,11 @@ def load_bundle(path: str | os.PathLike | None = None) -> ModelBundle:
             raise BundleError(f"{path}: experts/{artifact}.skops does not hold an ArtifactExpert")
         experts[artifact] = expert
     combiner = _safe_load(path / "combiner.skops")
+    tile_stage = None
+    if manifest.get("tile_stage"):
+        tile_stage = _safe_load(path / TILE_STAGE_FILE)
+        if type(tile_stage).__name__ != "TileStage":
+            raise BundleError(f"{path}: {TILE_STAGE_FILE} does not hold a TileStage")
 
     params = {k: v for k, v in manifest.get("ensemble_params", {}).items()}
     if params.get("gate_blocks") is not None:
@@ -289,6 +303,7 @@ def load_bundle(path: str | os.PathLike | None = None) -> ModelBundle:
         raise BundleError(f"{path}: ensemble parameters do not fit this version ({exc}); {RETRAIN_HINT}") from None
     ensemble.experts_ = experts
     ensemble.combiner_ = combiner
+    ensemble.tile_stage_ = tile_stage
     ensemble.artifacts_ = list(manifest["artifacts"])
     ensemble.classes_ = np.array(manifest["classes"])
     ensemble.thresholds_ = {k: float(v) for k, v in manifest["thresholds"].items()}

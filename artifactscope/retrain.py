@@ -126,6 +126,28 @@ def capture_dataset(folders: Sequence[str | os.PathLike], *, per_frame: int = 5,
                                     cache_dir=cache_dir, progress=progress)
 
 
+def as_model_input(ds: Dataset, ensemble) -> Dataset:
+    """`ds` with full feature vectors replaced by `ensemble`'s model inputs (:meth:`ArtifactEnsemble.model_input`:
+    frame blocks plus tile-stage summaries); other rows are kept as they are."""
+    if not len(ds) or ds.X.shape[1] != features.n_features():
+        return ds
+    return Dataset(ensemble.model_input(ds.X).astype(np.float32), ds.y, ds.groups, ds.origin, ds.P, ds.C)
+
+
+def base_model_input(ensemble, full: Dataset, validation: np.ndarray) -> Dataset:
+    """Model inputs of a model's whole data set, for :func:`write_base_features`.
+
+    `ensemble` was fitted on ``full.subset(~validation)`` (in that order): its training rows get the out-of-fold
+    tile summaries its experts were trained on, the validation rows the final stage's summaries.
+    """
+    X = ensemble.model_input(full.X).astype(np.float32)
+    oof = getattr(ensemble, "oof_tile_scores_", None)
+    if oof is not None and X.shape[1] != full.X.shape[1]:
+        start = X.shape[1] - oof.shape[1]
+        X[~np.asarray(validation, bool), start:] = oof
+    return Dataset(X, full.y, full.groups, full.origin)
+
+
 def split_origins(ds: Dataset, fraction: float, rng: np.random.Generator, by: np.ndarray | None = None
                    ) -> np.ndarray:
     """Mask of rows held out: about `fraction` of the origins (frames) of each stratum of `by`."""
@@ -274,6 +296,10 @@ def retrain(
     if len(lib_ds) and not lib_held.any():
         notes.append("too few library samples to hold some out: the library part is not evaluated")
     cap_held = split_origins(cap_ds, holdout, rng)
+    # The experts read model inputs: the library's and the captures' full feature vectors are summarised by the
+    # parent's tile stage, which the candidate keeps (stored base rows are model inputs already).
+    lib_ds, cap_ds = as_model_input(lib_ds, active.ensemble), as_model_input(cap_ds, active.ensemble)
+    base_ds = as_model_input(base_ds, active.ensemble)  # base features given as full vectors (e.g. by a caller)
     def _extra(key):
         v = extras.get(key)
         return None if v is None or len(v) != len(base_ds) else np.asarray(v, bool)
@@ -320,7 +346,8 @@ def retrain(
     # Every source split by frames: thresholds for games the model was taught (see the README), and the
     # false-alarm budget kept per source, so that no one game takes all of it.
     groups = training.fit_groups(train, split=set(np.unique(train.groups)), n_chunks=2 * int(ensemble.cv), seed=seed)
-    ensemble.fit(train.X, train.y, groups=groups, fpr_groups=train.groups, progress=guard.prefixed("fitting"))
+    ensemble.fit(train.X, train.y, groups=groups, fpr_groups=train.groups, progress=guard.prefixed("fitting"),
+                 tile_stage=getattr(active.ensemble, "tile_stage_", None))
     timings["fit"] = time.perf_counter() - t
     guard.check()
 
@@ -375,7 +402,7 @@ def write_base_features(bundle_dir: str | os.PathLike, ds: Dataset, *, validatio
     """Store a model's training features in its bundle folder as ``base_features.npz`` (for retraining).
 
     A stratified (label x source) subsample of at most `max_rows` training rows keeps the file small (3000 rows
-    of 613 float32 features: about 6.5 MB compressed). Rows in `validation` (frames the model was *not* trained
+    of ~625 float32 model inputs: about 6.5 MB compressed). Rows in `validation` (frames the model was *not* trained
     on) are stored marked as such, at most `max_validation` of them: a retrain then compares the candidate and
     this model on data neither has seen. Plain arrays only, written to a temporary name and moved into place;
     call it after :func:`model_store.save_bundle` (which replaces the whole folder).

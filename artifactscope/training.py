@@ -26,6 +26,7 @@ import numpy as np
 from artifactscope import features, frames
 from artifactscope.artifacts import ARTIFACT_NAMES, CLEAN, LABELS
 from artifactscope.ensemble import ArtifactEnsemble, binary_metrics
+from artifactscope.features.tiles import N_TILES, tile_coverage
 
 ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -41,13 +42,14 @@ class Dataset:
     groups: np.ndarray  # (n,) str source of each sample
     origin: np.ndarray  # (n,) str path of the frame the sample was made from
     P: np.ndarray | None = None  # (n, paper.N_FEATURES) the study's features of the same images, if asked for
+    C: np.ndarray | None = None  # (n, N_TILES) share of each tile the synthesis mask covers; NaN where unknown
 
     def __len__(self) -> int:
         return len(self.y)
 
     def subset(self, mask: np.ndarray) -> Dataset:
         return Dataset(self.X[mask], self.y[mask], self.groups[mask], self.origin[mask],
-                       None if self.P is None else self.P[mask])
+                       None if self.P is None else self.P[mask], None if self.C is None else self.C[mask])
 
     @staticmethod
     def concat(parts: Sequence[Dataset]) -> Dataset:
@@ -56,7 +58,11 @@ class Dataset:
             return Dataset(np.zeros((0, features.n_features()), np.float32), *(np.array([], dtype=str),) * 3)
         fields = [np.concatenate([getattr(p, f) for p in parts]) for f in ("X", "y", "groups", "origin")]
         P = np.concatenate([p.P for p in parts]) if all(p.P is not None for p in parts) else None
-        return Dataset(*fields, P=P)
+        C = None
+        if any(p.C is not None for p in parts):  # parts without masks: coverage unknown
+            C = np.concatenate([p.C if p.C is not None else np.full((len(p), N_TILES), np.nan, np.float32)
+                                for p in parts])
+        return Dataset(*fields, P=P, C=C)
 
     def summary(self) -> dict:
         """Counts per label and per source (stored in model manifests)."""
@@ -70,13 +76,14 @@ class Dataset:
 
     def save(self, path: str | os.PathLike) -> None:
         """Save as a plain ``.npz`` (no pickled objects)."""
+        extra = {} if self.C is None else {"C": self.C}
         np.savez_compressed(path, X=self.X, y=self.y.astype("U"), groups=self.groups.astype("U"),
-                            origin=self.origin.astype("U"))
+                            origin=self.origin.astype("U"), **extra)
 
     @staticmethod
     def load(path: str | os.PathLike) -> Dataset:
         with np.load(path, allow_pickle=False) as z:
-            return Dataset(z["X"], z["y"], z["groups"], z["origin"])
+            return Dataset(z["X"], z["y"], z["groups"], z["origin"], C=z["C"] if "C" in z.files else None)
 
 
 # -- discovering inputs ---------------------------------------------------------------------------------
@@ -159,8 +166,9 @@ def synth_samples(path: str, other_path: str | None, labels: Sequence[str], n_cl
 
     Clean variants get the same resizing, random look (:mod:`artifactscope.synth.looks`, with `looks`) and JPEG
     re-encoding as corrupted ones, so that the experts cannot use any of them as a cue. Returns
-    ``(label, features)`` pairs, or ``(label, features, paper_features)`` with `with_paper` (the study's
-    features of the very same image).
+    ``(label, features, tile_cover)`` (the synthesis mask's share of each tile, float16), or
+    ``(label, features, tile_cover, paper_features)`` with `with_paper` (the study's features of the very same
+    image).
     """
     import cv2
 
@@ -184,15 +192,17 @@ def synth_samples(path: str, other_path: str | None, labels: Sequence[str], n_cl
             other = look(other) if other is not None else None
         if k < n_clean:
             label, image = CLEAN, _maybe_jpeg(frame, rng)
+            cover = np.zeros(N_TILES, np.float16)
         else:
             label = labels[k - n_clean]
-            image, _mask = synth.corrupt(frame, label, rng, other=other)
+            image, mask = synth.corrupt(frame, label, rng, other=other)
+            cover = tile_coverage(mask).astype(np.float16)
+        row = (label, features.extract(image), cover)
         if with_paper:
             from artifactscope import paper
 
-            out.append((label, features.extract(image), paper.paper_features(image)))
-        else:
-            out.append((label, features.extract(image)))
+            row += (paper.paper_features(image),)
+        out.append(row)
     return out
 
 
@@ -283,11 +293,12 @@ def build_synthetic(
             tasks.append(delayed(cached)(_file_key(path), _file_key(other) if other else None, tuple(chosen),
                                          n_clean, frame_seed, True, features.FEATURE_VERSION, *extra))
             meta.append((source, path))
-    rows_X, rows_P, rows_y, rows_g, rows_o = [], [], [], [], []
+    rows_X, rows_P, rows_C, rows_y, rows_g, rows_o = [], [], [], [], [], []
     results = Parallel(n_jobs=jobs, return_as="generator")(tasks)
     for done, (samples, (source, path)) in enumerate(zip(results, meta), start=1):
-        for label, vec, *paper_vec in samples:
+        for label, vec, cover, *paper_vec in samples:
             rows_X.append(vec)
+            rows_C.append(cover)
             rows_P.extend(paper_vec)
             rows_y.append(label)
             rows_g.append(source)
@@ -297,7 +308,8 @@ def build_synthetic(
     if not rows_X:
         return Dataset.concat([])
     P = np.vstack(rows_P).astype(np.float32) if with_paper else None
-    return Dataset(np.vstack(rows_X).astype(np.float32), np.array(rows_y), np.array(rows_g), np.array(rows_o), P)
+    return Dataset(np.vstack(rows_X).astype(np.float32), np.array(rows_y), np.array(rows_g), np.array(rows_o), P,
+                   np.vstack(rows_C).astype(np.float32))
 
 
 def _paper_version() -> str:
@@ -514,8 +526,9 @@ def format_comparison(result: dict) -> str:
 
 #: Feature blocks every expert reads by default. Leaving out ``hog`` (its 210 per-cell values describe where the
 #: content is, which is the game's, not the artifact's) changed no class's leave-one-source-out AUC by more than
-#: 0.01 and makes each expert fit about three times faster (2026-12-03, 5 sources).
-EXPERT_BLOCKS: tuple[str, ...] = ("dft", "laplacian", "color", "structure", "local", "gate")
+#: 0.01 and makes each expert fit about three times faster (2026-12-03, 5 sources). ``tile_scores`` are the tile
+#: stage's summaries (empty for a model without one); the raw ``tiles`` block is read by the stage only.
+EXPERT_BLOCKS: tuple[str, ...] = ("dft", "laplacian", "color", "structure", "local", "gate", "tile_scores")
 DEFAULT_EXPERT_PARAMS: dict = {"*": {"blocks": EXPERT_BLOCKS}}
 
 
@@ -533,7 +546,7 @@ def fit_ensemble(ds: Dataset, progress: ProgressFn | None = None, experts: dict 
     ensemble = ArtifactEnsemble(**params)
     groups = fit_groups(ds, n_chunks=2 * int(ensemble.cv))
     return ensemble.fit(ds.X, ds.y, groups=groups, progress=progress, experts=experts,
-                        fpr_groups=ds.groups if FPR_PER_SOURCE else None)
+                        fpr_groups=ds.groups if FPR_PER_SOURCE else None, tile_cover=ds.C)
 
 
 def format_metrics(metrics: dict, title: str = "") -> str:

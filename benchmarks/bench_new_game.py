@@ -38,7 +38,7 @@ import numpy as np  # noqa: E402
 from artifactscope import frames, model_store, synth, training  # noqa: E402
 from artifactscope.library import SampleLibrary  # noqa: E402
 from artifactscope.registry import ModelRegistry, save_features  # noqa: E402
-from artifactscope.retrain import _fast_params, _subsample, retrain  # noqa: E402
+from artifactscope.retrain import _fast_params, _subsample, as_model_input, retrain  # noqa: E402
 from machine import machine_lines  # noqa: E402
 
 
@@ -105,8 +105,9 @@ def main(argv=None) -> int:
         frames_s = np.unique(others.origin[others.groups == s])
         held = rng.choice(frames_s, size=max(1, int(round(0.15 * len(frames_s)))), replace=False)
         validation |= np.isin(others.origin, held)
-    base_train = others.subset(~validation)
-    base_train = base_train.subset(_subsample(base_train, args.max_base, rng))
+    train_rows = np.flatnonzero(~validation)
+    train_rows = train_rows[_subsample(others.subset(~validation), args.max_base, rng)]
+    base_train = others.subset(train_rows)
 
     # the base model: the recipe retrain uses (fast settings), without the new game
     params = _fast_params({"expert_params": training.DEFAULT_EXPERT_PARAMS})  # the shipped recipe, fast
@@ -117,7 +118,11 @@ def main(argv=None) -> int:
     log(f"base model fitted on {len(base_train)} samples in {t_base:.0f} s")
     base_dir = work / "base"
     model_store.save_bundle(base_model, base_dir, name="base (without " + new + ")", training=base_train.summary())
-    save_features(base_dir / "base_features.npz", others, validation=validation)
+    # stored as model inputs (frame blocks + tile summaries), the base rows' summaries out-of-fold as trained on
+    stored = as_model_input(others, base_model)
+    if getattr(base_model, "oof_tile_scores_", None) is not None:
+        stored.X[train_rows, stored.X.shape[1] - base_model.oof_tile_scores_.shape[1]:] = base_model.oof_tile_scores_
+    save_features(base_dir / "base_features.npz", stored, validation=validation)
 
     # retrain with the captures (the real retrain: registry, stored base features, synthesis on captures)
     reg = ModelRegistry(work / "registry", base=base_dir)

@@ -101,7 +101,7 @@ def main(argv=None) -> int:
 
     # Whole frames of every source held out of the final fit: measured here, and stored marked in
     # base_features.npz so that a retrain compares its candidate with this model on rows neither trained on.
-    from artifactscope.retrain import split_origins, write_base_features
+    from artifactscope.retrain import base_model_input, split_origins, write_base_features
 
     validation = split_origins(ds, args.validation, np.random.default_rng(0))
     full, ds = ds, ds.subset(~validation)
@@ -121,7 +121,8 @@ def main(argv=None) -> int:
                                                               ensemble.predict(full.X[validation]))
         print(training.format_metrics(metrics["validation"], "held-out frames of the training sources"), flush=True)
     model_store.save_bundle(ensemble, args.out, name="default", training=ds.summary(), metrics=metrics)
-    write_base_features(args.out, full, validation=validation)  # what `artifactscope retrain` refits on
+    # What `artifactscope retrain` refits on: model inputs (frame blocks + tile summaries), not raw tiles.
+    write_base_features(args.out, base_model_input(ensemble, full, validation), validation=validation)
     size = sum(f.stat().st_size for f in Path(args.out).rglob("*") if f.is_file())
     log(f"model written to {args.out} ({size / 1e6:.1f} MB)")
     return 0

@@ -11,6 +11,7 @@ import pytest
 
 from artifactscope import features as F
 from artifactscope.features import laplacian_anomaly_map
+from artifactscope.features import tiles as tiles_block
 
 
 def _natural(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -45,17 +46,27 @@ def test_api_consistency():
     n = F.n_features()
     names = F.feature_names()
     assert len(names) == n and len(set(names)) == n
-    assert F.BLOCKS == ("dft", "hog", "laplacian", "color", "structure", "local", "gate")
+    assert F.BLOCKS == ("dft", "hog", "laplacian", "color", "structure", "local", "gate", "tiles")
     slices = F.block_slices()
     assert list(slices) == list(F.BLOCKS)
-    assert slices["dft"].start == 0 and slices["gate"].stop == n
+    assert slices["dft"].start == 0 and slices["tiles"].stop == n
     for a, b in zip(F.BLOCKS, F.BLOCKS[1:]):
         assert slices[a].stop == slices[b].start
     for block, sl in slices.items():
         assert all(nm.startswith(block + ".") for nm in names[sl])
-    assert 200 <= n <= 1500
+    frame = slices["tiles"].start
+    assert 200 <= frame <= 1500  # compact whole-frame vector
+    assert n - frame == 16 * 9 * len(tiles_block.TILE_NAMES)  # a 16x9 grid of tile descriptors
     assert isinstance(F.FEATURE_VERSION, str) and F.FEATURE_VERSION
     assert len(F.WORKING_SIZE) == 2
+
+
+def test_model_input_replaces_the_tiles_block_with_tile_scores():
+    slices = F.model_input_slices(12)
+    assert list(slices) == [*F.FRAME_BLOCKS, F.TILE_SCORES]
+    assert slices[F.TILE_SCORES] == slice(F.block_slices()["tiles"].start, F.block_slices()["tiles"].start + 12)
+    for block in F.FRAME_BLOCKS:
+        assert slices[block] == F.block_slices()[block]
 
 
 def test_feature_spec_is_json_and_consistent():

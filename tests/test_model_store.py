@@ -34,6 +34,30 @@ def test_round_trip_predicts_the_same(tiny_bundle, tmp_path):
     assert again.thresholds == bundle.thresholds
 
 
+def test_tile_stage_is_stored_and_summarises_full_vectors(tiny_bundle):
+    bundle = load_bundle(tiny_bundle)
+    manifest = json.loads((tiny_bundle / "manifest.json").read_text())
+    assert manifest["tile_stage"] is True and "tile_stage.skops" in manifest["files"]
+    stage = bundle.ensemble.tile_stage_
+    assert type(stage).__name__ == "TileStage" and stage.classes_
+    X = np.random.default_rng(1).normal(size=(3, features.n_features()))
+    inputs = bundle.ensemble.model_input(X)
+    start = features.block_slices()["tiles"].start
+    assert inputs.shape == (3, start + stage.n_summaries_) == (3, manifest["n_features"])
+    np.testing.assert_array_equal(inputs[:, :start], X[:, :start])
+    # a model input is taken as it is: the same verdicts either way
+    np.testing.assert_array_equal(bundle.ensemble.predict_proba(X), bundle.ensemble.predict_proba(inputs))
+
+
+def test_changed_tile_stage_is_refused(bundle_copy):
+    target = bundle_copy / "tile_stage.skops"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    target.write_bytes(bytes(data))
+    with pytest.raises(BundleError, match="tile_stage.skops.*sha256"):
+        load_bundle(bundle_copy)
+
+
 def test_manifest_records_versions_hashes_and_spec(tiny_bundle):
     manifest = json.loads((tiny_bundle / "manifest.json").read_text())
     assert manifest["sklearn_version"] == sklearn.__version__

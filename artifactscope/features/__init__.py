@@ -9,9 +9,13 @@ Blocks (in vector order, see :data:`BLOCKS`):
 ``structure``  full-resolution thin lines, seams, block lattices and blockiness.
 ``local``      full-resolution isolated dots and how they concentrate in one tile, in one colour.
 ``gate``       content descriptors (lines, text, tile grids, colour count, brightness, size) for the gate.
+``tiles``      per-tile descriptors of a 16x9 grid, read by the learned tile stage (:mod:`artifactscope.tiles`),
+               not by the experts.
 
 Every frame is validated and resized once (:class:`Prepared`); each block module exposes ``NAMES``, ``LENGTH``
-and ``compute(image, work)``. Experts select blocks by name through :func:`block_slices`. Bump
+and ``compute(image, work)``. Experts select blocks by name through :func:`block_slices`; a model's experts see
+the *model input* instead (:func:`model_input_slices`): the frame blocks with ``tiles`` replaced by the tile
+stage's few ``tile_scores``. Bump
 :data:`FEATURE_VERSION` whenever any block's output changes: model bundles store it and refuse a mismatch.
 """
 
@@ -24,25 +28,29 @@ import numpy as np
 
 from artifactscope._alloc import keep_large_allocations
 
-from . import color, dft, gate, hog, laplacian, local, structure
+from . import color, dft, gate, hog, laplacian, local, structure, tiles
 from ._prepare import MIN_SIDE, SPECTRUM_SIZE, WORKING_SIZE, Prepared, prepare, validate_image
 from .laplacian import laplacian_anomaly_map
 
 __all__ = [
     "BLOCKS", "FEATURE_VERSION", "MIN_SIDE", "SPECTRUM_SIZE", "WORKING_SIZE", "Prepared",
-    "block_slices", "extract", "extract_blocks", "extract_many", "feature_names", "feature_spec",
-    "laplacian_anomaly_map", "n_features", "prepare", "validate_image",
+    "FRAME_BLOCKS", "TILE_SCORES", "block_slices", "extract", "extract_blocks", "extract_many", "feature_names", "feature_spec",
+    "laplacian_anomaly_map", "model_input_slices", "n_features", "prepare", "validate_image",
 ]
 
 keep_large_allocations()  # full-resolution blocks allocate frame-sized buffers per frame: reuse, don't re-fault
 
-FEATURE_VERSION: str = "1.1.0"
+FEATURE_VERSION: str = "1.2.0"
 
 _MODULES: dict[str, ModuleType] = {
     "dft": dft, "hog": hog, "laplacian": laplacian, "color": color, "structure": structure, "local": local,
-    "gate": gate,
+    "gate": gate, "tiles": tiles,
 }
 BLOCKS: tuple[str, ...] = tuple(_MODULES)
+#: Blocks that describe the whole frame (all but the raw ``tiles``, which only the tile stage reads).
+FRAME_BLOCKS: tuple[str, ...] = tuple(b for b in BLOCKS if b != "tiles")
+#: Name of the block of tile-stage summaries that replaces ``tiles`` in a model's input.
+TILE_SCORES: str = "tile_scores"
 
 # Values are clipped to this magnitude: a guard, never reached by sane frames, that keeps the vector finite.
 _CLIP = 1e6
@@ -65,6 +73,17 @@ def block_slices() -> dict[str, slice]:
         out[name] = slice(start, start + length)
         start += length
     return out
+
+
+def model_input_slices(n_tile_scores: int) -> dict[str, slice]:
+    """Where each block sits in a model input: :data:`FRAME_BLOCKS` as in :func:`block_slices`, then
+    :data:`TILE_SCORES` (`n_tile_scores` values) where the raw ``tiles`` block was."""
+    slices = {name: s for name, s in block_slices().items() if name in FRAME_BLOCKS}
+    start = max(s.stop for s in slices.values())
+    if start != block_slices()["tiles"].start:
+        raise RuntimeError("the tiles block must come last in BLOCKS")
+    slices[TILE_SCORES] = slice(start, start + n_tile_scores)
+    return slices
 
 
 def feature_names() -> list[str]:
