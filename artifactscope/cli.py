@@ -481,7 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("render", help="render clean game-like frames (and clips) from a built-in source",
                        description="Render clean training frames headless on the CPU. Sources need the optional "
                                    "extra: pip install 'artifactscope[sources]'.")
-    p.add_argument("source", metavar="SOURCE", help="procedural, doom, sprites2d or panda3d")
+    p.add_argument("source", metavar="SOURCE",
+                   help="procedural, doom, sprites2d, panda3d, atari or ui (menus and editor panels: hard negatives)")
     p.add_argument("out", metavar="OUT", help="output folder")
     p.add_argument("--frames", type=_positive_int, default=100, help="varied frames to render (default 100)")
     p.add_argument("--clips", type=int, default=0, help="short clips of consecutive frames (default 0)")
