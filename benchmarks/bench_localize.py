@@ -11,12 +11,18 @@ frames (rendered, e.g. ``artifactscope.sources.render('doom', ...)``). Without `
 is measured: every frame is localised with its true label (``flag`` and ``IoU>=.5`` are then blank, and pixel
 precision / recall and milliseconds are those of the true-label localisation).
 
+``--fit-without SOURCES`` fits that model here instead of ``--model``: the shipped recipe with retrain's fast
+settings (:data:`artifactscope.retrain.FAST_PARAMS`), on every source of ``--renders`` but the named ones (the
+features come from ``--cache``, as the build script leaves them), and saves it under ``--cache`` for reuse.
+
 ``--frames`` takes one folder or several (one per game source): with several, test frames are taken from the
 folders in turn (round-robin), and each folder's frames are visited spread over the whole folder (golden-ratio
 order, not its first files: rendered clips keep consecutive, near-identical frames together), so every source
 is represented whatever ``--per-class``. One folder keeps its sorted order.
 
     python benchmarks/bench_localize.py --model /tmp/loc/model --frames /tmp/loc/test --per-class 20
+    python benchmarks/bench_localize.py --fit-without atari,doom,godot --renders WORK/renders --cache WORK/cache \
+        --frames WORK/renders/{atari,doom,godot} --per-class 30   # fits the model itself (fast recipe, ~9 min)
     python benchmarks/bench_localize.py --frames work-data/renders/doom --per-class 15   # localiser alone
     python benchmarks/bench_localize.py --frames work-data/renders/{atari,doom,godot,panda3d,procedural,sprites2d} \
         --per-class 30   # localiser alone, six sources
@@ -103,6 +109,27 @@ class _Frames:
         return self._read(i)
 
 
+def fit_without(held: list[str], renders: str, cache: str | None) -> str:
+    """Fit the fast recipe on every source of `renders` but `held`; returns the saved bundle's folder."""
+    from artifactscope import model_store, training
+    from artifactscope.retrain import _fast_params
+
+    cache = cache or str(Path(renders).resolve().parent / "cache")
+    ds = training.build_dataset([renders], per_frame=5, n_clean=2, seed=0, jobs=2, cache_dir=cache)
+    unknown = sorted(set(held) - set(ds.groups))
+    if unknown:
+        raise SystemExit(f"--fit-without: no source {unknown} under {renders} (sources: {sorted(set(ds.groups))})")
+    train = ds.subset(~np.isin(ds.groups, held))
+    out = Path(cache) / f"localize-model-without-{'-'.join(sorted(held))}"
+    t0 = time.perf_counter()
+    ensemble = training.fit_ensemble(train, n_jobs=2,
+                                     **_fast_params({"expert_params": training.DEFAULT_EXPERT_PARAMS}))
+    model_store.save_bundle(ensemble, out, name=f"without {', '.join(held)}", training=train.summary())
+    print(f"fitted without {', '.join(held)} on {len(train)} samples in {time.perf_counter() - t0:.0f} s: {out}",
+          flush=True)
+    return str(out)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="model bundle trained without the test sources (omit: localiser alone)")
@@ -113,8 +140,16 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=2024,
                     help="first entry of every sample's seed: another value draws another sample set (with 30 "
                          "per class one class.s share moved by up to 0.16 between sets; compare on several)")
+    ap.add_argument("--fit-without", metavar="SOURCES",
+                    help="comma-separated sources: fit a model on --renders without them (instead of --model)")
+    ap.add_argument("--renders", help="with --fit-without: folder with one sub-folder of clean frames per source")
+    ap.add_argument("--cache", help="with --fit-without: feature cache (default RENDERS/../cache)")
     args = ap.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
+    if args.fit_without:
+        if not args.renders or args.model:
+            ap.error("--fit-without needs --renders and replaces --model")
+        args.model = fit_without(args.fit_without.split(","), args.renders, args.cache)
     bundle = load_bundle(args.model) if args.model else None
     paths = frame_paths(args.frames)
     if not paths:
