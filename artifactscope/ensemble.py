@@ -142,9 +142,9 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         Out-of-fold expert probabilities (the combiner's training input).
     oof_proba_ : ndarray of shape (n_samples, n_classes)
         Out-of-fold combiner probabilities (what the thresholds were chosen on).
-    oof_tile_scores_ : ndarray of shape (n_samples, n_tile_scores)
-        The out-of-fold tile-stage summaries the experts were trained on (only when :meth:`fit` learned the
-        stage): the training rows' model inputs are ``[frame blocks, oof_tile_scores_]``.
+    oof_tile_scores_ : ndarray of shape (n_samples, n_tile_scores) or None
+        The out-of-fold tile-stage summaries the experts were trained on when :meth:`fit` learned the stage
+        (None otherwise): the training rows' model inputs are ``[frame blocks, oof_tile_scores_]``.
     """
 
     def __init__(
@@ -301,6 +301,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         """Set ``tile_stage_`` and return the experts' input for X (see :meth:`fit`)."""
         X = np.asarray(X)
         self.tile_stage_ = tile_stage
+        self.oof_tile_scores_ = None  # set below only when this fit learns the stage
         if X.ndim != 2 or X.shape[1] != _full_width():
             return X  # model inputs already, or data not made by artifactscope.features
         if tile_stage is None and self.tiles and tile_cover is not None:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import skops.io as sio
 
-from artifactscope import cli_models, frames, model_store, synth
+from artifactscope import cli_models, features, frames, model_store, synth
 from artifactscope.library import SampleLibrary
 from artifactscope.model_store import BundleError, load_bundle, sha256_file
 from artifactscope.registry import BASE, ModelRegistry, active_model_dir
@@ -97,6 +97,15 @@ def test_label_retrain_activate_rollback_round_trip(env, trained, capsys, monkey
     v1 = reg.info("v0001")
     assert v1.has_base_features and v1.has_evaluation and v1.parent == BASE
     reg.verify("v0001")
+    # the candidate keeps its parent's tile stage and stores model inputs (frame blocks + tile scores)
+    parent_stage = load_bundle(reg.base_dir).ensemble.tile_stage_
+    stage = load_bundle(reg.path_of("v0001")).ensemble.tile_stage_
+    assert stage.classes_ == parent_stage.classes_
+    tiles = features.block_slices()["tiles"]
+    T = np.random.default_rng(3).normal(size=(4, tiles.stop - tiles.start))
+    np.testing.assert_array_equal(stage.transform(T), parent_stage.transform(T))
+    stored = reg.base_features("v0001")[0].X
+    assert stored.shape[1] == load_bundle(reg.path_of("v0001")).ensemble.n_features_in_
     # the next retrain starts from v0001's stored features (the captures it was taught)
     assert reg.base_features("v0001")[0].groups.tolist().count("alpha") > 0
 
