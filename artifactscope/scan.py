@@ -25,7 +25,8 @@ settings (model, threshold, sampling) so that a resume with other settings is re
 Videos also get **temporal checks** (:mod:`artifactscope.temporal`): screen tearing and stuttering are relations
 between frames, so each sampled frame is compared with the samples before and after it, on top of the
 single-frame experts; the verdicts then go to event grouping (:mod:`artifactscope.events`) in the reports.
-Video frames are decoded a few ahead in a thread (:class:`_Prefetch`), overlapping with the analysis.
+Images and video frames are decoded a few ahead in a thread (:class:`_Prefetch`), overlapping with the
+analysis.
 
 Progress goes to a callback ``(files_done, files_total)``, where the total stays None until discovery has
 finished; a ``cancel`` callable is polled between results.
@@ -246,17 +247,36 @@ class _Prefetch:
             close()
 
 
-def _read_file(read_path: str, display: str, opts: _Options) -> Iterator[_Item]:
-    """Items of one file; every problem becomes an error item and reading goes on with the next file."""
+def _decode_image(read_path: str, opts: _Options) -> tuple[np.ndarray | None, str | None]:
+    """An image file's pixels, or None and the reason it cannot be read (never raises)."""
+    try:
+        return frames.read_image(read_path, max_pixels=opts.max_pixels), None
+    except frames.FrameReadError as exc:
+        return None, exc.reason
+    except MemoryError:
+        return None, "out of memory while decoding the image"
+    except Exception as exc:  # noqa: BLE001 - one hostile file must not end the batch
+        return None, f"unexpected error reading image: {exc!r}"
+
+
+def _with_images_decoded(entries: Iterable[tuple[str, str, str | None]], opts: _Options) -> Iterator[tuple]:
+    """Each ``(read path, display path, discovery error)`` entry plus its image decoded, ``(pixels, reason)``,
+    or None for videos (read frame by frame later) and entries with an error."""
+    for read_path, display, error in entries:
+        decoded = None
+        if error is None and not frames.is_video(read_path):
+            decoded = _decode_image(read_path, opts)
+        yield read_path, display, error, decoded
+
+
+def _read_file(read_path: str, display: str, opts: _Options,
+               decoded: tuple[np.ndarray | None, str | None] | None = None) -> Iterator[_Item]:
+    """Items of one file; every problem becomes an error item and reading goes on with the next file.
+    `decoded` is an image already decoded by :func:`_decode_image`."""
     if not frames.is_video(read_path):
-        try:
-            pixels = frames.read_image(read_path, max_pixels=opts.max_pixels)
-        except frames.FrameReadError as exc:
-            yield _Item(display, None, None, None, exc.reason)
-        except MemoryError:
-            yield _Item(display, None, None, None, "out of memory while decoding the image")
-        except Exception as exc:  # noqa: BLE001 - one hostile file must not end the batch
-            yield _Item(display, None, None, None, f"unexpected error reading image: {exc!r}")
+        pixels, reason = decoded if decoded is not None else _decode_image(read_path, opts)
+        if pixels is None:
+            yield _Item(display, None, None, None, reason)
         else:
             yield _analyse(display, frames.Frame(display, None, None, pixels))
         return
@@ -311,18 +331,26 @@ def _read_items(entries: Iterable[tuple[str, str, str | None]], opts: _Options,
                 cancel: CancelFn | None = None) -> Iterator[_Item | _FileEnd]:
     """Items of each ``(read path, display path, discovery error)`` entry, each file closed by a _FileEnd.
     `cancel` is polled between frames, so a cancelled scan stops reading at once instead of after a batch
-    (the frames already read are still predicted and handed over)."""
-    for read_path, display, error in entries:
-        if cancel is not None and cancel():
-            return
-        if error is not None:
-            yield _Item(display, None, None, None, error)
-        else:
-            for item in _read_file(read_path, display, opts):
-                yield item
-                if cancel is not None and cancel():
-                    return  # no _FileEnd: a half-read file is not done (resume rescans it)
-        yield _FileEnd(display)
+    (the frames already read are still predicted and handed over).
+
+    Images are decoded one or two files ahead in a thread (:class:`_Prefetch`), overlapping with the analysis
+    of the current one, as video frames are.
+    """
+    reader = _Prefetch(_with_images_decoded(entries, opts), depth=2)
+    try:
+        for read_path, display, error, decoded in reader:
+            if cancel is not None and cancel():
+                return
+            if error is not None:
+                yield _Item(display, None, None, None, error)
+            else:
+                for item in _read_file(read_path, display, opts, decoded):
+                    yield item
+                    if cancel is not None and cancel():
+                        return  # no _FileEnd: a half-read file is not done (resume rescans it)
+            yield _FileEnd(display)
+    finally:
+        reader.close()
 
 
 # -- prediction ---------------------------------------------------------------------------------------------
