@@ -1,6 +1,9 @@
 """The scan engine: order, parallel equals serial, cancellation, video frames, summaries."""
 
 import json
+import threading
+import time
+
 import cv2
 import numpy as np
 import pytest
@@ -51,6 +54,20 @@ def test_cancel_stops_early(folder, model):
     results = list(scan_mod.scan([folder], model, batch_size=1, cancel=lambda: len(seen) >= 2,
                                  progress=lambda done, total: seen.append(done)))
     assert 1 <= len(results) < 8
+
+
+def test_read_ahead_stays_bounded_and_stops_with_the_scan(folder, model, monkeypatch):
+    decoded = []
+    real = scan_mod._decode_image
+    monkeypatch.setattr(scan_mod, "_decode_image", lambda path, opts: decoded.append(path) or real(path, opts))
+    results = scan_mod.scan([folder], model, batch_size=1)
+    first = next(results)
+    assert first.path.endswith("broken.png")
+    time.sleep(0.3)  # let the reader run as far ahead as it may
+    # handed over (broken.png) + being analysed + the queue (2) + one decoded and waiting for room: not all 8
+    assert 2 <= len(decoded) <= 5
+    results.close()
+    assert not any(t.name == "artifactscope-prefetch" and t.is_alive() for t in threading.enumerate())
 
 
 def test_progress_reports_files(folder, model):
