@@ -108,6 +108,7 @@ def test_train_then_evaluate(frame_dirs, capsys, tmp_path):
     assert "held-out evaluation" in stdout and (out / "manifest.json").is_file()
     manifest = json.loads((out / "manifest.json").read_text())
     assert "holdout" in manifest["metrics"]
+    assert manifest["tile_stage"] is True  # trained on synthesised frames: the tile stage learns from the masks
     code, stdout, _ = run(["evaluate", frame_dirs, "--model", out, "--per-frame", "2", "--jobs", "1",
                            "--no-cache", "--json"], capsys)
     assert code == 0
