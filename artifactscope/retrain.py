@@ -138,7 +138,7 @@ def base_model_input(ensemble, full: Dataset, validation: np.ndarray) -> Dataset
     """Model inputs of a model's whole data set, for :func:`write_base_features`.
 
     `ensemble` was fitted on ``full.subset(~validation)`` (in that order): its training rows get the out-of-fold
-    tile summaries its experts were trained on, the validation rows the final stage's summaries.
+    tile summaries its experts were trained on, the other rows (`validation`: not trained on) the final stage's.
     """
     X = ensemble.model_input(full.X).astype(np.float32)
     oof = getattr(ensemble, "oof_tile_scores_", None)

@@ -75,7 +75,7 @@ def _largest_blob(hot: np.ndarray) -> float:
     """Largest 4-connected group of True tiles in a (rows, columns) grid, as a share of all tiles."""
     if not hot.any():
         return 0.0
-    n, labels = cv2.connectedComponents(hot.astype(np.uint8), connectivity=4)
+    _, labels = cv2.connectedComponents(hot.astype(np.uint8), connectivity=4)
     return float(np.bincount(labels.ravel())[1:].max()) / hot.size
 
 

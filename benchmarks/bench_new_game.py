@@ -38,7 +38,7 @@ import numpy as np  # noqa: E402
 from artifactscope import frames, model_store, synth, training  # noqa: E402
 from artifactscope.library import SampleLibrary  # noqa: E402
 from artifactscope.registry import ModelRegistry, save_features  # noqa: E402
-from artifactscope.retrain import _fast_params, _subsample, as_model_input, retrain  # noqa: E402
+from artifactscope.retrain import _fast_params, _subsample, base_model_input, retrain  # noqa: E402
 from machine import machine_lines  # noqa: E402
 
 
@@ -119,10 +119,10 @@ def main(argv=None) -> int:
     base_dir = work / "base"
     model_store.save_bundle(base_model, base_dir, name="base (without " + new + ")", training=base_train.summary())
     # stored as model inputs (frame blocks + tile summaries), the base rows' summaries out-of-fold as trained on
-    stored = as_model_input(others, base_model)
-    if getattr(base_model, "oof_tile_scores_", None) is not None:
-        stored.X[train_rows, stored.X.shape[1] - base_model.oof_tile_scores_.shape[1]:] = base_model.oof_tile_scores_
-    save_features(base_dir / "base_features.npz", stored, validation=validation)
+    not_trained = np.ones(len(others), bool)
+    not_trained[train_rows] = False
+    save_features(base_dir / "base_features.npz", base_model_input(base_model, others, not_trained),
+                  validation=validation)
 
     # retrain with the captures (the real retrain: registry, stored base features, synthesis on captures)
     reg = ModelRegistry(work / "registry", base=base_dir)

@@ -34,7 +34,8 @@ from .laplacian import laplacian_anomaly_map
 
 __all__ = [
     "BLOCKS", "FEATURE_VERSION", "MIN_SIDE", "SPECTRUM_SIZE", "WORKING_SIZE", "Prepared",
-    "FRAME_BLOCKS", "TILE_SCORES", "block_slices", "extract", "extract_blocks", "extract_many", "feature_names", "feature_spec",
+    "FRAME_BLOCKS", "TILE_SCORES", "block_slices", "extract", "extract_blocks", "extract_many", "feature_names",
+    "feature_spec",
     "laplacian_anomaly_map", "model_input_slices", "n_features", "prepare", "validate_image",
 ]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ._prepare import WORKING_SIZE, Prepared
+from ._prepare import WORKING_SIZE, Prepared, resize_to
 
 GRID: tuple[int, int] = (16, 9)  # (columns, rows)
 _PLAIN = ("red", "green", "blue", "grey", "gradient", "laplacian", "saturation")
@@ -99,6 +99,4 @@ def tile_coverage(mask: np.ndarray) -> np.ndarray:
     if m.ndim != 2:
         raise ValueError(f"mask must be a 2-D array, got shape {m.shape}")
     # Resize to the working image first (the tiles' own pixels), then average per tile.
-    from ._prepare import resize_to
-
     return _pool(resize_to(m, WORKING_SIZE)).reshape(-1).astype(np.float32)
