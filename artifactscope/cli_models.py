@@ -70,7 +70,8 @@ def cmd_retrain(args) -> int:
                             clean_captures=args.clean_captures or (), registry=reg, base=args.base,
                             base_features=args.base_features, cache_dir=None if args.no_cache else args.cache,
                             jobs=args.jobs, seed=args.seed, holdout=args.holdout, max_base=args.max_base or None,
-                            per_frame=args.per_frame, fast=not args.full, note=args.note or "", progress=bar)
+                            per_frame=args.per_frame, fast=not args.full, note=args.note or "", progress=bar,
+                            known_fpr=args.known_fpr)
     except KeyboardInterrupt:
         bar.close()
         print("artifactscope: interrupted; the registry and the active model are unchanged", file=sys.stderr)
@@ -223,6 +224,13 @@ def _share(text: str) -> float:
     return value
 
 
+def _rate_or_usual(text: str) -> float | None:
+    """A false-positive rate in [0, 1), or None for -1 (the model's usual target)."""
+    if text.strip() == "-1":
+        return None
+    return _share(text)
+
+
 def _registry_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--registry", metavar="DIR",
                    help="model registry folder (default: $ARTIFACTSCOPE_MODELS or the user data folder)")
@@ -256,6 +264,10 @@ def register(subparsers) -> None:
                    help="share of library samples and capture frames held out for evaluation (default 0.25)")
     p.add_argument("--per-frame", type=int, default=5, help="corrupted samples per capture frame (default 5)")
     p.add_argument("--full", action="store_true", help="use the base model's fitting settings (slower)")
+    p.add_argument("--known-fpr", type=_rate_or_usual, default=0.0, metavar="RATE",
+                   help="false-alarm budget per game on the clean frames of the games the model already knew "
+                        "(default 0: teaching your game must not start false alarms on them; -1: the model's "
+                        "usual 2%%)")
     p.add_argument("--activate", action="store_true", help="activate the new version when it is not worse")
     _gate_options(p)
     p.add_argument("--note", help="a note stored with the version")

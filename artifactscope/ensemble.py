@@ -206,7 +206,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
 
     # -- fitting --------------------------------------------------------------------------------------
     def fit(self, X, y, groups=None, progress: Progress | None = None, experts: dict | None = None,
-            fpr_groups=None, tile_cover=None, tile_stage=None):
+            fpr_groups=None, tile_cover=None, tile_stage=None, group_fpr: Mapping[str, float] | None = None):
         """Fit experts, combiner and thresholds.
 
         Parameters
@@ -227,6 +227,10 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
             out-of-fold false-positive rate within ``target_fpr`` (not only the pooled rate, which lets one
             game take all the false alarms); sources with too few clean samples to allow one false alarm count
             in the pooled budget only. ``groups`` may be finer (chunks of a source).
+        group_fpr : mapping of str to float, optional
+            False-positive-rate targets for some of the `fpr_groups`, replacing ``target_fpr`` for them. Such a
+            group keeps its budget even where it allows no false alarm at all: a retrain for one game uses it so
+            that the model does not start flagging the games it already knew.
         tile_cover : array of shape (n_samples, N_TILES), optional
             Share of each tile covered by the sample's synthesis mask (NaN where unknown): with full feature
             vectors and ``tiles=True``, a tile stage is learned from it, and the experts train on its
@@ -293,7 +297,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
                 step(f"expert {artifact} (fold {k + 1})")
 
         self.oof_expert_proba_ = oof
-        self._fit_combiner(X, y, oof, splits, fpr_groups)
+        self._fit_combiner(X, y, oof, splits, fpr_groups, group_fpr)
         step("combiner")
         return self
 
@@ -329,7 +333,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
             return frame
         return np.hstack([frame, self.tile_stage_.transform(X[:, _tiles_start():])])
 
-    def refit_combiner(self, X, y, oof_expert_proba, groups=None, fpr_groups=None):
+    def refit_combiner(self, X, y, oof_expert_proba, groups=None, fpr_groups=None, group_fpr=None):
         """Fit only the combiner and thresholds, on given out-of-fold expert outputs (experts kept as they are).
 
         For trying combiner settings without refitting the experts: ``oof_expert_proba`` is the
@@ -340,7 +344,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
         y = np.asarray(y).astype(str)
         splits = self._splits(y, None if groups is None else np.asarray(groups))
         self.oof_expert_proba_ = np.asarray(oof_expert_proba, dtype=float)
-        self._fit_combiner(X, y, self.oof_expert_proba_, splits, fpr_groups)
+        self._fit_combiner(X, y, self.oof_expert_proba_, splits, fpr_groups, group_fpr)
         return self
 
     def _combiner_weights(self, y: np.ndarray) -> np.ndarray | None:
@@ -363,7 +367,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
             return comb.fit(Z, y)
         return comb.fit(Z, y, sample_weight=weights)
 
-    def _fit_combiner(self, X, y, oof, splits, fpr_groups=None) -> None:
+    def _fit_combiner(self, X, y, oof, splits, fpr_groups=None, group_fpr=None) -> None:
         Z = np.hstack([_logit(oof), self._gate(X)])
         # Out-of-fold combiner outputs set the thresholds on frames neither stage was trained on.
         oof_proba = np.zeros((len(y), len(self.classes_)))
@@ -372,7 +376,7 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
             oof_proba[test] = self._align(comb, comb.predict_proba(Z[test]))
         self.combiner_ = self._fit_combiner_model(Z, y)
         self.oof_proba_ = oof_proba
-        self.thresholds_ = self._choose_thresholds(oof_proba, y, fpr_groups)
+        self.thresholds_ = self._choose_thresholds(oof_proba, y, fpr_groups, group_fpr)
         self.oof_metrics_ = binary_metrics(y, self.decide(oof_proba).labels)
 
     def _align(self, comb, proba: np.ndarray) -> np.ndarray:
@@ -383,13 +387,15 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
             out[:, index[str(c)]] = proba[:, k]
         return out
 
-    def _choose_thresholds(self, proba: np.ndarray, y: np.ndarray, fpr_groups=None) -> dict[str, float]:
+    def _choose_thresholds(self, proba: np.ndarray, y: np.ndarray, fpr_groups=None,
+                           group_fpr: Mapping[str, float] | None = None) -> dict[str, float]:
         """Per-artifact thresholds meeting ``target_fpr`` on clean frames at the least cost in detections.
 
         Start every class at ``min_threshold``; while too many clean frames are flagged (pooled, or in any one
-        of `fpr_groups`), raise the threshold of the class where removing the next false alarm (of a group
-        over its budget) loses the fewest correctly flagged frames.
+        of `fpr_groups`, whose targets `group_fpr` may set apart), raise the threshold of the class where
+        removing the next false alarm (of a group over its budget) loses the fewest correctly flagged frames.
         """
+        group_fpr = dict(group_fpr or {})
         thresholds = {a: float(self.min_threshold) for a in self.artifacts_}
         score = 1.0 - proba[:, 0]
         best = np.asarray(self.artifacts_)[np.argmax(proba[:, 1:], axis=1)]
@@ -399,10 +405,11 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
             fpr_groups = np.asarray(fpr_groups)
             for g in np.unique(fpr_groups[clean]):
                 rows = clean & (fpr_groups == g)
-                allowed = int(np.floor(self.target_fpr * rows.sum() + 1e-9))
+                allowed = int(np.floor(group_fpr.get(str(g), self.target_fpr) * rows.sum() + 1e-9))
                 # A source too small to allow even one false alarm (a handful of labelled samples) would force
-                # every threshold above its worst frame: its false alarms count in the pooled budget only.
-                if allowed >= 1:
+                # every threshold above its worst frame: its false alarms count in the pooled budget only,
+                # unless its target was set apart on purpose.
+                if allowed >= 1 or str(g) in group_fpr:
                     budgets.append((rows, allowed))
         for _ in range(clean.sum() + 1):
             t = np.array([thresholds[a] for a in best])

@@ -198,6 +198,7 @@ def retrain(
     per_frame: int = 5,
     n_clean: int = 2,
     fast: bool = True,
+    known_fpr: float | None = 0.0,
     fit_params: dict | None = None,
     register: bool = True,
     note: str = "",
@@ -226,6 +227,11 @@ def retrain(
         Train on at most this many base rows (stratified subsample); None for all.
     fast : bool
         Use :data:`FAST_PARAMS` (fewer folds) on top of the base model's parameters.
+    known_fpr : float or None
+        Out-of-fold false-positive-rate budget, per source, on the clean base frames of the games the model
+        already knew (every base source not being taught by the library or the captures). The default, 0,
+        lets the candidate trade none of their clean frames for detections: teaching one game must not start
+        false alarms on the others. None gives them the model's usual ``target_fpr``.
     fit_params : dict, optional
         :class:`ArtifactEnsemble` parameters overriding the base model's.
     register : bool
@@ -347,7 +353,8 @@ def retrain(
     # false-alarm budget kept per source, so that no one game takes all of it.
     groups = training.fit_groups(train, split=set(np.unique(train.groups)), n_chunks=2 * int(ensemble.cv), seed=seed)
     ensemble.fit(train.X, train.y, groups=groups, fpr_groups=train.groups, progress=guard.prefixed("fitting"),
-                 tile_stage=getattr(active.ensemble, "tile_stage_", None))
+                 tile_stage=getattr(active.ensemble, "tile_stage_", None),
+                 group_fpr=_known_sources_fpr(base_train.subset(keep), taught_train[keep], lib_ds, cap_ds, known_fpr))
     timings["fit"] = time.perf_counter() - t
     guard.check()
 
@@ -395,6 +402,15 @@ def retrain(
     timings["total"] = time.perf_counter() - t0
     return RetrainResult(ensemble=ensemble, parent=parent, version=version, evaluation=evaluation, notes=notes,
                          training=train.summary(), seconds=timings)
+
+
+def _known_sources_fpr(base_train: Dataset, taught: np.ndarray, lib_ds: Dataset, cap_ds: Dataset,
+                       known_fpr: float | None) -> dict[str, float] | None:
+    """``{source: known_fpr}`` for the base sources nobody is teaching now or taught before."""
+    if known_fpr is None or not len(base_train):
+        return None
+    teaching = set(lib_ds.groups) | set(cap_ds.groups) | set(base_train.groups[taught])
+    return {str(g): float(known_fpr) for g in np.unique(base_train.groups) if g not in teaching}
 
 
 def write_base_features(bundle_dir: str | os.PathLike, ds: Dataset, *, validation: np.ndarray | None = None,

@@ -149,6 +149,10 @@ def test_thresholds_keep_every_source_within_its_false_alarm_budget():
     tiny = source.copy()
     tiny[3:50] = "big"  # now "small" has 3 clean frames: no budget of its own
     assert ens._choose_thresholds(proba, y, fpr_groups=tiny) == pooled
+    # A target set apart for a group holds even where it allows no false alarm (a game the model knew).
+    known = ens._choose_thresholds(proba, y, fpr_groups=tiny, group_fpr={"small": 0.0})
+    assert not any(1 - proba[i, 0] >= known[a] for i, a in enumerate(["shader", "shape", "shader"]))
+    assert known["shader"] <= 0.9 and known["shape"] <= 0.9
 
 
 def test_max_combiner_lets_the_most_confident_expert_decide():

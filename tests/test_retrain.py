@@ -241,3 +241,22 @@ def test_killed_retrain_leaves_active_model_unchanged(env, library_dir, frame_di
     leftovers = [p.name for p in reg.root.iterdir() if p.name.startswith(".staging")]
     assert leftovers  # the half-written version is hidden, never registered...
     assert reg.prune() == leftovers  # ...and pruned
+
+
+def test_known_games_get_their_own_false_alarm_target():
+    # The games the model already knew keep `known_fpr`; the game being taught (captures, library, or captures
+    # of an earlier retrain) keeps the model's usual target.
+    from artifactscope.retrain import _known_sources_fpr
+    from artifactscope.training import Dataset
+
+    def ds(groups):
+        n = len(groups)
+        return Dataset(np.zeros((n, 3), np.float32), np.array(["clean"] * n), np.array(groups),
+                       np.array([f"f{i}" for i in range(n)]))
+
+    base = ds(["doom", "doom", "ui", "mygame_old", "newgame"])
+    taught = np.array([False, False, False, True, False])
+    assert _known_sources_fpr(base, taught, ds(["library"]), ds(["newgame"]), 0.0) == {"doom": 0.0, "ui": 0.0}
+    assert _known_sources_fpr(base, taught, ds([]), ds([]), 0.005) == {"doom": 0.005, "ui": 0.005,
+                                                                        "newgame": 0.005}
+    assert _known_sources_fpr(base, taught, ds([]), ds(["newgame"]), None) is None
