@@ -472,13 +472,15 @@ def leave_one_source_out(ds: Dataset, recipes: Sequence[str] = ("ours",), progre
     Returns
     -------
     dict
-        ``{"sources": {source: {recipe: metrics}}, "overall": {recipe: metrics}}``; overall figures pool the
-        predictions of every fold (each sample predicted by the model that never saw its source).
+        ``{"sources": {source: {recipe: metrics}}, "overall": {recipe: metrics}, "predictions": {recipe: labels}}``;
+        overall figures pool the predictions of every fold (each sample predicted by the model that never saw its
+        source), which ``predictions`` holds in `ds` order.
     """
     sources = game_sources(ds)  # hard negatives (ui) are always trained on, never a held-out game
     if len(sources) < 2:
         raise ValueError(f"leave-one-source-out needs at least two game sources, got {sources}")
-    result: dict = {"sources": {}, "overall": {}}
+    result: dict = {"sources": {}, "overall": {}, "predictions": {r: np.full(len(ds), "", dtype=object)
+                                                                   for r in recipes}}
     pooled = {r: ([], []) for r in recipes}
     for k, source in enumerate(sources):
         test = ds.groups == source
@@ -491,10 +493,28 @@ def leave_one_source_out(ds: Dataset, recipes: Sequence[str] = ("ours",), progre
             result["sources"][source][recipe] = evaluate_predictions(ds.y[test], pred)
             pooled[recipe][0].append(ds.y[test])
             pooled[recipe][1].append(pred)
+            result["predictions"][recipe][test] = pred
     for recipe in recipes:
         result["overall"][recipe] = evaluate_predictions(np.concatenate(pooled[recipe][0]),
                                                          np.concatenate(pooled[recipe][1]))
     return result
+
+
+def format_recall_by_size(y: np.ndarray, pred: np.ndarray, area: np.ndarray) -> str:
+    """Markdown table: per class, the share of samples flagged as corrupted (any artifact) in thirds of that
+    class's samples sorted by `area` (the synthesis mask's share of the frame). Samples without a prediction
+    (``""``, e.g. the hard negatives a leave-one-source-out never tests) or without an area are left out."""
+    y, pred, area = np.asarray(y), np.asarray(pred).astype(str), np.asarray(area, dtype=np.float64)
+    lines = ["| class | smallest third | middle third | largest third |", "|---|---:|---:|---:|"]
+    for cls in ARTIFACT_NAMES:
+        rows = np.flatnonzero((y == cls) & (pred != "") & np.isfinite(area))
+        if len(rows) < 3:
+            continue
+        rows = rows[np.argsort(area[rows], kind="stable")]
+        cells = [f"{np.mean(pred[part] != CLEAN):.2f} ({100 * area[part].min():.1f}-{100 * area[part].max():.1f}%)"
+                 for part in np.array_split(rows, 3)]
+        lines.append(f"| {cls} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def format_comparison(result: dict) -> str:

@@ -20,6 +20,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import numpy as np  # noqa: E402
+
 from artifactscope import training  # noqa: E402
 from machine import machine_lines  # noqa: E402
 
@@ -57,7 +59,13 @@ def main(argv=None) -> int:
           f"{len(summary['by_source'])} sources, {args.frames_per_source} frames per source at most; "
           f"{elapsed / 60:.1f} min in all\n")
     print(training.format_comparison(result))
+    if "ours" in recipes and ds.C is not None:
+        area = np.nanmean(ds.C.astype(np.float64), axis=1)
+        print("\nRecall (flagged as corrupted) by the artifact's share of the frame, in thirds of each class's "
+              "held-out samples:\n")
+        print(training.format_recall_by_size(ds.y, result["predictions"]["ours"], area))
     return 0
+
 
 
 if __name__ == "__main__":

@@ -61,6 +61,9 @@ def test_leave_one_source_out_known_figures_on_an_easy_task():
     # the artifacts are 8 standard deviations away: every held-out frame is judged right
     assert overall["accuracy"] == 1.0 and overall["fpr"] == 0.0 and overall["type_accuracy"] == 1.0
     assert overall["class_recall"] == {"shader": 1.0, "shape": 1.0}
+    pred = result["predictions"]["ours"]  # every game frame predicted by the model that never saw its source
+    games = ds.groups != "ui"
+    assert list(pred[games]) == list(ds.y[games]) and (pred[~games] == "").all()
 
 
 def test_base_features_keep_validation_rows_marked(tmp_path):
@@ -89,3 +92,12 @@ def test_shipped_model_carries_validation_rows_it_never_trained_on():
     assert 0 < marks.sum() < len(marks)
     # whole frames are held out: no frame has rows on both sides
     assert not set(stored.origin[marks]) & set(stored.origin[~marks])
+
+
+def test_recall_by_size_counts_flagged_frames_per_third_and_skips_unpredicted():
+    y = np.array(["shader"] * 6 + ["clean", "shape"])
+    pred = np.array(["clean", "clean", "shape", "clean", "shader", "shader", "clean", ""])
+    area = np.array([0.01, 0.02, 0.10, 0.11, 0.50, 0.60, 0.0, 0.3])
+    table = training.format_recall_by_size(y, pred, area)
+    assert "| shader | 0.00 (1.0-2.0%) | 0.50 (10.0-11.0%) | 1.00 (50.0-60.0%) |" in table
+    assert "shape" not in table  # its one sample has no prediction
