@@ -1,6 +1,7 @@
 """Write ``sample_frames/``: clean and corrupted frames from several render sources, each file named after
-its true label first (``clean_doom_01.png``, ``shader_panda3d_02.png``), plus a short clip and the README's
-contact sheet. Uses a render seed the shipped model was not trained on.
+its true label first (``clean_doom_01.png``, ``shader_panda3d_02.png``), plus a short clean clip, a clip
+with a few torn frames (frames 20-23) and the README's contact sheet. Uses a render seed the shipped model was
+not trained on.
 
     python scripts/make_sample_frames.py
 """
@@ -22,6 +23,30 @@ from artifactscope.artifacts import ARTIFACT_NAMES  # noqa: E402
 from artifactscope.sources import save_png  # noqa: E402
 
 SIZE = (960, 540)
+
+
+TORN = range(20, 24)  # frames of the torn clip whose upper part still shows the frame before
+
+
+def write_clip(path: Path, frames: list[np.ndarray], fps: int = 24) -> None:
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    for fr in frames:
+        writer.write(np.ascontiguousarray(fr[:, :, ::-1]))
+    writer.release()
+
+
+def write_torn_clip(out: Path, name: str, seed: int) -> Path:
+    """``screen_tearing_<name>_clip.mp4``: 48 frames of a moving scene; in frames :data:`TORN` the rows above a
+    seam that rolls down the screen still show the frame before (what a missed vertical sync shows)."""
+    frames = sources.get_source(name).clip(48, seed + 199, (640, 360))
+    torn = [f.copy() for f in frames]
+    for k, t in enumerate(TORN):
+        seam = int(360 * (0.3 + 0.12 * k))
+        torn[t][:seam] = frames[t - 1][:seam]
+    path = out / f"screen_tearing_{name}_clip.mp4"
+    write_clip(path, torn)
+    return path
 
 
 def main(argv=None) -> int:
@@ -55,19 +80,16 @@ def main(argv=None) -> int:
             corrupted, _ = synth.corrupt(frame, label, rng, other=later, reencode=False)
             write(label, name, corrupted)
 
-    # A short clean clip (mp4): consecutive frames of one moving scene.
+    # A short clean clip (mp4): consecutive frames of one moving scene; and one with a few torn frames.
     name = usable[0]
-    frames = sources.get_source(name).clip(48, args.seed + 99, (640, 360))
-    writer = cv2.VideoWriter(str(out / f"clean_{name}_clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 24, (640, 360))
-    for fr in frames:
-        writer.write(np.ascontiguousarray(fr[:, :, ::-1]))
-    writer.release()
+    write_clip(out / f"clean_{name}_clip.mp4", sources.get_source(name).clip(48, args.seed + 99, (640, 360)))
+    write_torn_clip(out, name, args.seed)
 
     sheet_frame = clips[usable[0]][1]
     sheet = synth.contact_sheet(sheet_frame, seed=args.seed, others=clips[usable[0]][4], cell_width=400)
     Path(args.sheet).parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(args.sheet, np.ascontiguousarray(sheet[:, :, ::-1]), [cv2.IMWRITE_JPEG_QUALITY, 85])
-    print(f"{sum(counter.values())} frames and a clip written to {out}; contact sheet {args.sheet}")
+    print(f"{sum(counter.values())} frames and two clips written to {out}; contact sheet {args.sheet}")
     return 0
 
 
