@@ -361,3 +361,18 @@ def test_html_renders_in_headless_chromium(scan_files, tmp_path):
                 raise
     if os.environ.get("ARTIFACTSCOPE_KEEP_SCREENSHOT"):
         shutil.copy(shot, os.environ["ARTIFACTSCOPE_KEEP_SCREENSHOT"])
+
+
+def test_table_summary_lists_the_video_events():
+    # DESIGN.md: events are in the summary of the table, as in the HTML and JUnit reports.
+    results = video("run.mp4", [0, 0, 1, 1, 1, 0, 0, 0, 1, 0], label="screen_tearing")
+    results.append(image_result("still.png", True))
+    out = io.StringIO()
+    WRITERS["table"](results, out)
+    text = out.getvalue()
+    assert "2 video event(s):" in text
+    lines = text.splitlines()
+    first = next(line for line in lines if "frames 2-4" in line)
+    assert "screen_tearing" in first and "run.mp4" in first and "(0.08-0.16 s)" in first
+    assert any("run.mp4 frame 8 (0.32 s)" in line for line in lines)
+    assert not any("still.png" in line for line in lines[lines.index("2 video event(s):"):])

@@ -1,9 +1,12 @@
-"""Plain-text table for a terminal: one line per frame and a summary."""
+"""Plain-text table for a terminal: one line per frame, a summary, and the video events (runs of flagged
+frames of one video, as in the HTML and JUnit reports)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TextIO
+
+from artifactscope.events import Event, EventGrouper
 
 
 def _where(r) -> str:
@@ -13,12 +16,23 @@ def _where(r) -> str:
     return f"{r.path} [frame {r.frame}{t}]"
 
 
+def _event_line(e: Event) -> str:
+    span = f"frames {e.start_frame}-{e.end_frame}" if e.end_frame != e.start_frame else f"frame {e.start_frame}"
+    if e.start_time_s is not None and e.end_time_s is not None:
+        times = f"{e.start_time_s:.2f}" + (f"-{e.end_time_s:.2f}" if e.end_frame != e.start_frame else "")
+        span += f" ({times} s)"
+    return f"  {e.label:<18} peak {e.peak_score:.3f}  {e.path} {span}\n"
+
+
 def write_table(results: Iterable, out: TextIO) -> None:
-    """Write a human-readable table with a summary line at the end."""
+    """Write a human-readable table with a summary line and the video events at the end."""
     frames = flagged = errors = 0
     by_label: dict[str, int] = {}
+    grouper = EventGrouper()
+    events: list[Event] = []
     out.write(f"{'verdict':<18} {'score':>6}  file\n")
     for r in results:
+        events.extend(grouper.add(r))
         if r.error is not None:
             errors += 1
             out.write(f"{'ERROR':<18} {'':>6}  {r.error}\n")
@@ -33,3 +47,8 @@ def write_table(results: Iterable, out: TextIO) -> None:
     detail = ", ".join(f"{k}: {v}" for k, v in sorted(by_label.items(), key=lambda kv: -kv[1]))
     out.write(f"\n{frames} frame(s) scanned, {flagged} flagged" + (f" ({detail})" if detail else "")
               + f", {errors} unreadable\n")
+    events.extend(grouper.finish())
+    if events:
+        out.write(f"{len(events)} video event(s):\n")
+        for e in events:
+            out.write(_event_line(e))
