@@ -56,6 +56,7 @@ TEAR = "screen_tearing"
 STUTTER = "screen_stuttering"
 _T_WIDTH = 160  # frames are compared as grey images about this wide
 _T_EPS = 2.0  # grey levels: differences below this are noise (codec, dithering)
+_T_STALE = 0.2  # a stale band's mean |cur - prev| is at most this share of the rest's
 _T_MOVING = 2.0  # mean grey difference above which two frames are "moving" (content changed)
 _T_MAX_FREEZE = 6  # longest run of repeated frames that is still a stutter, not a legitimate pause
 
@@ -94,7 +95,9 @@ def tear_score(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, min_part: flo
     lies furthest below the rest's (and below -0.4): a band, not only a top part, because in a run of torn
     frames the neighbours are torn too. The statistic is that difference less the spread of ``r`` on
     both sides; it counts only where the scene moves (``|prev - next|`` over _T_MOVING) in at least half of
-    both the band and the rest, so a still part next to a moving one, or one object appearing, is no tear.
+    both the band and the rest, so a still part next to a moving one, or one object appearing, is no tear;
+    and the band must nearly repeat its predecessor (mean ``|cur - prev|`` at most ``_T_STALE`` of the rest's),
+    so a slow part that jumps at the next sample (a camera leaving a flat wall) is no tear either.
     A frame whose part already shows the next moment (``r`` near +1) is the frame *before* a tear: not flagged.
 
     Parameters
@@ -121,6 +124,7 @@ def tear_score(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, min_part: flo
         lo = max(1, int(math.ceil(min_part * n)))
         if n - lo < lo:
             continue
+        ca = np.concatenate([[0.0], np.cumsum(a)])
         c1 = np.concatenate([[0.0], np.cumsum(r)])
         c2 = np.concatenate([[0.0], np.cumsum(r * r)])
         cm = np.concatenate([[0.0], np.cumsum(mov)])
@@ -131,7 +135,11 @@ def tear_score(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, min_part: flo
         sd_in = np.sqrt(np.maximum(q_in / k_in - mean_in ** 2, 0.0))
         sd_out = np.sqrt(np.maximum(q_out / k_out - mean_out ** 2, 0.0))
         stat = (mean_out - mean_in) - 0.5 * (sd_in + sd_out)
-        ok = (mean_in <= -0.4) & (m_in >= 0.5 * k_in) & (m_out >= 0.5 * k_out)
+        # A stale band repeats the earlier sample: it barely differs from it, next to the motion of the rest
+        # (a flat wall the camera is about to leave is merely slow, and then jumps: no tear).
+        step_in, step_out = (ca[j] - ca[i]) / k_in, (ca[-1] - (ca[j] - ca[i])) / k_out
+        ok = ((mean_in <= -0.4) & (m_in >= 0.5 * k_in) & (m_out >= 0.5 * k_out)
+              & (step_in <= _T_STALE * step_out))
         stat = np.where(ok, stat, 0.0)
         t = int(np.argmax(stat))
         if stat[t] > best[0]:
