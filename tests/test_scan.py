@@ -220,6 +220,22 @@ def test_an_object_appearing_in_a_still_scene_is_not_a_tear():
     assert _temporal_findings(clip) == {}
 
 
+def test_a_slow_band_that_then_jumps_is_not_a_tear_but_a_repeated_one_is():
+    # The left half drifts slowly (1 px a frame over a soft gradient) and then jumps, while the right half pans
+    # steadily: relative to the jump the left half looks stale, but it changed: no tear. The same band copied
+    # exactly from the previous frame is one.
+    from artifactscope.temporal import tear_score
+
+    rng = np.random.default_rng(5)
+    tex = cv2.GaussianBlur(rng.uniform(0, 255, (90, 400)).astype(np.float32), (0, 0), 6)
+    prev, cur, nxt = (tex[:, s:s + 160].copy() for s in (0, 4, 8))  # steady pan
+    prev[:, :80], cur[:, :80], nxt[:, :80] = tex[:, 200:280], tex[:, 201:281], tex[:, 300:380]  # slow, then a jump
+    assert tear_score(prev, cur, nxt)[0] < 0.1
+    cur[:, :80] = prev[:, :80]  # now it repeats its predecessor exactly
+    p, axis, start, end = tear_score(prev, cur, nxt)
+    assert p > 0.9 and axis == "cols" and start == 0.0 and end == pytest.approx(0.5, abs=0.05)
+
+
 def test_cli_no_temporal_option_turns_the_checks_off(torn_clip, tmp_path):
     from artifactscope import cli
 
