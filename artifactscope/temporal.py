@@ -56,6 +56,8 @@ TEAR = "screen_tearing"
 STUTTER = "screen_stuttering"
 _T_WIDTH = 160  # frames are compared as grey images about this wide
 _T_EPS = 2.0  # grey levels: differences below this are noise (codec, dithering)
+_T_R_EPS = 1.0  # grey levels added to the denominator of r (below _T_EPS: codec noise averages out per row)
+_T_STALE_R = -0.4  # a stale band's mean r (-1: repeats its predecessor) is at most this
 _T_STALE = 0.2  # a stale band's mean |cur - prev| is at most this share of the rest's
 _T_MOVING = 2.0  # mean grey difference above which two frames are "moving" (content changed)
 _T_MAX_FREEZE = 6  # longest run of repeated frames that is still a stutter, not a legitimate pause
@@ -118,7 +120,7 @@ def tear_score(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, min_part: flo
     best = (0.0, "rows", 0.0, 0.0)
     for axis, reduce_over in (("rows", 1), ("cols", 0)):
         a, b = dp.mean(axis=reduce_over), dn.mean(axis=reduce_over)
-        r = ((a - b) / (a + b + _T_EPS)).astype(np.float64)
+        r = ((a - b) / (a + b + _T_R_EPS)).astype(np.float64)
         mov = (moving.mean(axis=reduce_over) >= _T_MOVING).astype(np.float64)
         n = len(r)
         lo = max(1, int(math.ceil(min_part * n)))
@@ -138,7 +140,7 @@ def tear_score(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, min_part: flo
         # A stale band repeats the earlier sample: it barely differs from it, next to the motion of the rest
         # (a flat wall the camera is about to leave is merely slow, and then jumps: no tear).
         step_in, step_out = (ca[j] - ca[i]) / k_in, (ca[-1] - (ca[j] - ca[i])) / k_out
-        ok = ((mean_in <= -0.4) & (m_in >= 0.5 * k_in) & (m_out >= 0.5 * k_out)
+        ok = ((mean_in <= _T_STALE_R) & (m_in >= 0.5 * k_in) & (m_out >= 0.5 * k_out)
               & (step_in <= _T_STALE * step_out))
         stat = np.where(ok, stat, 0.0)
         t = int(np.argmax(stat))
