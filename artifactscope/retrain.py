@@ -244,8 +244,10 @@ def retrain(
     Cancelled
         When `cancel` returned True; nothing was registered.
     ValueError
-        When there is nothing to train on.
+        When there is nothing to train on, or `known_fpr` is not a rate.
     """
+    if known_fpr is not None and not 0.0 <= known_fpr < 1.0:
+        raise ValueError(f"known_fpr must be a rate in [0, 1) or None, got {known_fpr}")
     guard = _Guard(progress, cancel)
     timings: dict[str, float] = {}
     notes: list[str] = []

@@ -260,3 +260,5 @@ def test_known_games_get_their_own_false_alarm_target():
     assert _known_sources_fpr(base, taught, ds([]), ds([]), 0.005) == {"doom": 0.005, "ui": 0.005,
                                                                         "newgame": 0.005}
     assert _known_sources_fpr(base, taught, ds([]), ds(["newgame"]), None) is None
+    with pytest.raises(ValueError, match="known_fpr must be a rate"):
+        retrain(library=False, known_fpr=2.0)
