@@ -26,7 +26,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from artifactscope import scan as scan_mod  # noqa: E402
-from artifactscope import sources  # noqa: E402
+from artifactscope import sources, synth  # noqa: E402
 from artifactscope.model_store import load_bundle  # noqa: E402
 from machine import machine_lines  # noqa: E402
 
@@ -37,29 +37,9 @@ TEAR = "screen_tearing"
 VISIBLE = 2.0  # mean grey-level change of the stale part below which a tear is invisible (a still scene)
 
 
-def tear(frames: list[np.ndarray], vertical: bool) -> tuple[list[np.ndarray], list[int]]:
-    """Frames :data:`TORN` keep the previous frame above (left of) a seam that moves through the picture.
-
-    Returns the clip and the torn frames whose stale part differs visibly from the fresh picture."""
-    out = [f.copy() for f in frames]
-    h, w = frames[0].shape[:2]
-    visible = []
-    for k, t in enumerate(TORN):
-        share = 0.25 + 0.15 * k
-        part = (slice(None), slice(0, int(w * share))) if vertical else (slice(0, int(h * share)),)
-        out[t][part] = frames[t - 1][part]
-        if cv2.absdiff(frames[t][part], frames[t - 1][part]).mean() >= VISIBLE:
-            visible.append(t)
-    return out, visible
-
-
-def write_mp4(path: Path, frames: list[np.ndarray]) -> Path:
-    h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 24, (w, h))
-    for f in frames:
-        writer.write(np.ascontiguousarray(f[:, :, ::-1]))
-    writer.release()
-    return path
+def visibly_torn(frames: list[np.ndarray], stale: dict[int, tuple[slice, ...]]) -> list[int]:
+    """The torn frames whose stale part differs visibly from the fresh picture."""
+    return [t for t, part in stale.items() if cv2.absdiff(frames[t][part], frames[t - 1][part]).mean() >= VISIBLE]
 
 
 def main(argv=None) -> int:
@@ -80,9 +60,11 @@ def main(argv=None) -> int:
         found = torn_total = false_alarms = other_frames = 0
         for c in range(args.clips):
             frames = sources.get_source(name).clip(args.frames, args.seed + 100 * s_i + c, (640, 360))
-            clean = write_mp4(work / f"{name}_{c}_clean.mp4", frames)
-            torn_clip, visible = tear(frames, vertical=bool(c % 2))
-            torn = write_mp4(work / f"{name}_{c}_torn.mp4", torn_clip)
+            clean, torn = work / f"{name}_{c}_clean.mp4", work / f"{name}_{c}_torn.mp4"
+            torn_clip, stale = synth.rolling_tear(frames, TORN, vertical=bool(c % 2))
+            visible = visibly_torn(frames, stale)
+            sources.save_mp4(clean, frames)
+            sources.save_mp4(torn, torn_clip)
             for path, torn_frames in ((clean, ()), (torn, visible)):
                 for r in scan_mod.scan([path], model):
                     if r.error is not None:

@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO))
 
 from artifactscope import sources, synth  # noqa: E402
 from artifactscope.artifacts import ARTIFACT_NAMES  # noqa: E402
-from artifactscope.sources import save_png  # noqa: E402
+from artifactscope.sources import save_mp4, save_png  # noqa: E402
 
 SIZE = (960, 540)
 
@@ -28,24 +28,13 @@ SIZE = (960, 540)
 TORN = range(20, 24)  # frames of the torn clip whose upper part still shows the frame before
 
 
-def write_clip(path: Path, frames: list[np.ndarray], fps: int = 24) -> None:
-    h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-    for fr in frames:
-        writer.write(np.ascontiguousarray(fr[:, :, ::-1]))
-    writer.release()
-
-
 def write_torn_clip(out: Path, name: str, seed: int) -> Path:
     """``screen_tearing_<name>_clip.mp4``: 48 frames of a moving scene; in frames :data:`TORN` the rows above a
     seam that rolls down the screen still show the frame before (what a missed vertical sync shows)."""
-    frames = sources.get_source(name).clip(48, seed + 199, (640, 360))
-    torn = [f.copy() for f in frames]
-    for k, t in enumerate(TORN):
-        seam = int(360 * (0.3 + 0.12 * k))
-        torn[t][:seam] = frames[t - 1][:seam]
+    torn, _ = synth.rolling_tear(sources.get_source(name).clip(48, seed + 199, (640, 360)), TORN, first=0.3,
+                                 step=0.12)
     path = out / f"screen_tearing_{name}_clip.mp4"
-    write_clip(path, torn)
+    save_mp4(path, torn)
     return path
 
 
@@ -82,7 +71,7 @@ def main(argv=None) -> int:
 
     # A short clean clip (mp4): consecutive frames of one moving scene; and one with a few torn frames.
     name = usable[0]
-    write_clip(out / f"clean_{name}_clip.mp4", sources.get_source(name).clip(48, args.seed + 99, (640, 360)))
+    save_mp4(out / f"clean_{name}_clip.mp4", sources.get_source(name).clip(48, args.seed + 99, (640, 360)))
     write_torn_clip(out, name, args.seed)
 
     sheet_frame = clips[usable[0]][1]

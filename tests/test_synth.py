@@ -11,7 +11,7 @@ import pytest
 
 from artifactscope.artifacts import ARTIFACT_NAMES, CLEAN, LABELS
 from artifactscope.synth import (GENERATORS, VISIBLE_DIFF, contact_sheet, corrupt, procedural_frame,
-                                 synthesize_dataset)
+                                 rolling_tear, synthesize_dataset)
 
 W, H = 320, 180
 
@@ -290,3 +290,16 @@ def test_random_look_validates_p():
 
     with pytest.raises(ValueError, match="probability"):
         random_look(np.random.default_rng(0), p=1.5)
+
+
+def test_rolling_tear_keeps_the_frame_before_above_a_moving_seam():
+    frames = [np.full((40, 60, 3), 10 * i, np.uint8) for i in range(6)]
+    clip, stale = rolling_tear(frames, [2, 3], first=0.25, step=0.25)
+    assert stale == {2: (slice(0, 10),), 3: (slice(0, 20),)}
+    assert (clip[2][:10] == 10).all() and (clip[2][10:] == 20).all()  # rows above the seam: frame 1
+    assert (clip[3][:20] == 20).all() and (clip[3][20:] == 30).all()
+    assert all((clip[t] == frames[t]).all() for t in (0, 1, 4, 5)) and (frames[2] == 20).all()  # input untouched
+    clip, stale = rolling_tear(frames, [1], vertical=True, first=0.5)
+    assert stale[1] == (slice(None), slice(0, 30)) and (clip[1][:, :30] == 0).all() and (clip[1][:, 30:] == 10).all()
+    with pytest.raises(ValueError, match="no frame before it"):
+        rolling_tear(frames, [0])

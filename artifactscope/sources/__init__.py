@@ -31,7 +31,7 @@ from ._base import RESOLUTIONS, Size, Source, SourceUnavailable, pick_size
 from .procedural import SOURCE as _procedural
 
 __all__ = ["SOURCES", "RESOLUTIONS", "Size", "Source", "SourceUnavailable", "available_sources", "get_source",
-           "pick_size", "render", "save_png"]
+           "pick_size", "render", "save_mp4", "save_png"]
 
 SOURCES: dict[str, Source] = {_procedural.name: _procedural}
 
@@ -78,6 +78,19 @@ def save_png(path: str | os.PathLike, rgb: np.ndarray) -> None:
     if not ok:
         raise OSError(f"PNG encoding failed for {path}")
     buf.tofile(str(path))
+
+
+def save_mp4(path: str | os.PathLike, frames: list[np.ndarray], fps: float = 24) -> None:
+    """Write RGB frames of one size as an MPEG-4 (``mp4v``) video."""
+    import cv2
+
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    try:
+        for f in frames:
+            writer.write(np.ascontiguousarray(f[..., ::-1]))
+    finally:
+        writer.release()
 
 
 def render(source: str, out_dir: str | os.PathLike, n_frames: int, seed: int, clips: int = 0, clip_len: int = 8,
