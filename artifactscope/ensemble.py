@@ -441,14 +441,17 @@ class ArtifactEnsemble(ClassifierMixin, BaseEstimator):
     def expert_proba(self, X) -> np.ndarray:
         """Each expert's probability of its artifact, shape (n_samples, n_artifacts)."""
         check_is_fitted(self)
-        X = validate_data(self, self.model_input(X), dtype=np.float64, reset=False)
+        return self._expert_proba(validate_data(self, self.model_input(X), dtype=np.float64, reset=False))
+
+    def _expert_proba(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`expert_proba` of validated model inputs."""
         return np.column_stack([self.experts_[a].predict_proba(X)[:, 1] for a in self.artifacts_])
 
     def predict_proba(self, X) -> np.ndarray:
         """Probability of ``clean`` and of each artifact, shape (n_samples, n_classes), ``classes_`` order."""
         check_is_fitted(self)
         X = validate_data(self, self.model_input(X), dtype=np.float64, reset=False)
-        Z = np.hstack([_logit(self.expert_proba(X)), self._gate(X)])
+        Z = np.hstack([_logit(self._expert_proba(X)), self._gate(X)])
         return self._align(self.combiner_, self.combiner_.predict_proba(Z))
 
     def decide(self, proba: np.ndarray, threshold: float | None = None) -> Verdicts:

@@ -481,7 +481,6 @@ def leave_one_source_out(ds: Dataset, recipes: Sequence[str] = ("ours",), progre
         raise ValueError(f"leave-one-source-out needs at least two game sources, got {sources}")
     result: dict = {"sources": {}, "overall": {}, "predictions": {r: np.full(len(ds), "", dtype=object)
                                                                    for r in recipes}}
-    pooled = {r: ([], []) for r in recipes}
     for k, source in enumerate(sources):
         test = ds.groups == source
         result["sources"][source] = {}
@@ -491,12 +490,10 @@ def leave_one_source_out(ds: Dataset, recipes: Sequence[str] = ("ours",), progre
             model = fit_recipe(recipe, ds.subset(~test), **(params if recipe == "ours" else {}))
             pred = predict_recipe(recipe, model, ds.subset(test))
             result["sources"][source][recipe] = evaluate_predictions(ds.y[test], pred)
-            pooled[recipe][0].append(ds.y[test])
-            pooled[recipe][1].append(pred)
             result["predictions"][recipe][test] = pred
+    tested = np.isin(ds.groups, sources)
     for recipe in recipes:
-        result["overall"][recipe] = evaluate_predictions(np.concatenate(pooled[recipe][0]),
-                                                         np.concatenate(pooled[recipe][1]))
+        result["overall"][recipe] = evaluate_predictions(ds.y[tested], result["predictions"][recipe][tested])
     return result
 
 
