@@ -545,7 +545,8 @@ def format_comparison(result: dict) -> str:
 #: content is, which is the game's, not the artifact's) changed no class's leave-one-source-out AUC by more than
 #: 0.01 and makes each expert fit about three times faster (2026-12-03, 5 sources). ``tile_scores`` are the tile
 #: stage's summaries (empty for a model without one); the raw ``tiles`` block is read by the stage only.
-EXPERT_BLOCKS: tuple[str, ...] = ("dft", "laplacian", "color", "structure", "local", "gate", "tile_scores")
+EXPERT_BLOCKS: tuple[str, ...] = ("dft", "laplacian", "color", "structure", "local", "swaps", "gate",
+                                  "tile_scores")
 DEFAULT_EXPERT_PARAMS: dict = {"*": {"blocks": EXPERT_BLOCKS}}
 
 

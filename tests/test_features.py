@@ -46,7 +46,7 @@ def test_api_consistency():
     n = F.n_features()
     names = F.feature_names()
     assert len(names) == n and len(set(names)) == n
-    assert F.BLOCKS == ("dft", "hog", "laplacian", "color", "structure", "local", "gate", "tiles")
+    assert F.BLOCKS == ("dft", "hog", "laplacian", "color", "structure", "local", "swaps", "gate", "tiles")
     slices = F.block_slices()
     assert list(slices) == list(F.BLOCKS)
     assert slices["dft"].start == 0 and slices["tiles"].stop == n
@@ -320,6 +320,44 @@ def test_block_swap_raises_lattice_feature():
     c, s = _block(frame, "structure"), _block(stut, "structure")
     assert s["structure.lattice_col_score"] > c["structure.lattice_col_score"] + 0.3
     assert min(abs(s["structure.lattice_col_size"] - b / w), abs(s["structure.lattice_col_size"] - 2 * b / w)) < 1e-6
+
+
+def _swap_pair(frame: np.ndarray, axis: int, first: int, size: int) -> np.ndarray:
+    """`frame` with blocks `first` and `first` + 1 (of `size` lines along `axis`) exchanged."""
+    out = frame.copy()
+    a, b = [slice(None)] * 2, [slice(None)] * 2
+    a[axis], b[axis] = slice(first * size, (first + 1) * size), slice((first + 1) * size, (first + 2) * size)
+    out[tuple(a)], out[tuple(b)] = frame[tuple(b)], frame[tuple(a)]
+    return out
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_swapped_blocks_score_as_swappable_back(axis):
+    h, w = 360, 640
+    frame = _natural(h, w, seed=33)
+    size = (h if axis == 0 else w) // 8
+    stut = _swap_pair(frame, axis, 3, size)
+    which = "rows" if axis == 0 else "cols"
+    c, s = _block(frame, "swaps"), _block(stut, "swaps")
+    assert s[f"swaps.{which}_best"] > 0.5 > c[f"swaps.{which}_best"]
+    assert s["swaps.best"] == max(s["swaps.cols_best"], s["swaps.rows_best"])
+    assert s[f"swaps.{which}_hot_pairs"] >= 1 and c[f"swaps.{which}_hot_pairs"] == 0
+
+
+def test_pixel_art_tile_grid_is_not_a_swap():
+    # Tiles of unrelated colours meet at hard edges on a lattice (like a tile map), but exchanging two of them
+    # makes no seam smoother: a lattice of discontinuities alone must not look like swapped blocks.
+    rng = np.random.default_rng(34)
+    cells = rng.integers(0, 256, (9, 16, 3)).astype(np.uint8)
+    grid = cv2.resize(cells, (640, 360), interpolation=cv2.INTER_NEAREST)
+    s = _block(grid, "swaps")
+    assert s["swaps.best"] < 0.5
+    assert _block(_swap_pair(_natural(360, 640, seed=35), 1, 0, 80), "swaps")["swaps.best"] > s["swaps.best"] + 1.0
+
+
+def test_swaps_of_flat_frames_score_zero():
+    flat = np.full((200, 300, 3), 90, np.uint8)
+    assert all(v == 0.0 for v in _block(flat, "swaps").values())
 
 
 def test_pixelated_band_raises_blockiness():

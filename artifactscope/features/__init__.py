@@ -8,6 +8,7 @@ Blocks (in vector order, see :data:`BLOCKS`):
 ``color``      saturation/hue histograms, pure primaries, dominant colours, flat regions, thin dark strokes.
 ``structure``  full-resolution thin lines, seams, block lattices and blockiness.
 ``local``      full-resolution isolated dots and how they concentrate in one tile, in one colour.
+``swaps``      whether swapping neighbouring blocks back would make the seams continuous (screen stuttering).
 ``gate``       content descriptors (lines, text, tile grids, colour count, brightness, size) for the gate.
 ``tiles``      per-tile descriptors of a 16x9 grid, read by the learned tile stage (:mod:`artifactscope.tiles`),
                not by the experts.
@@ -28,7 +29,7 @@ import numpy as np
 
 from artifactscope._alloc import keep_large_allocations
 
-from . import color, dft, gate, hog, laplacian, local, structure, tiles
+from . import color, dft, gate, hog, laplacian, local, structure, swaps, tiles
 from ._prepare import MIN_SIDE, SPECTRUM_SIZE, WORKING_SIZE, Prepared, prepare, validate_image
 from .laplacian import laplacian_anomaly_map
 
@@ -41,11 +42,11 @@ __all__ = [
 
 keep_large_allocations()  # full-resolution blocks allocate frame-sized buffers per frame: reuse, don't re-fault
 
-FEATURE_VERSION: str = "1.2.0"
+FEATURE_VERSION: str = "1.3.0"
 
 _MODULES: dict[str, ModuleType] = {
     "dft": dft, "hog": hog, "laplacian": laplacian, "color": color, "structure": structure, "local": local,
-    "gate": gate, "tiles": tiles,
+    "swaps": swaps, "gate": gate, "tiles": tiles,
 }
 BLOCKS: tuple[str, ...] = tuple(_MODULES)
 #: Blocks that describe the whole frame (all but the raw ``tiles``, which only the tile stage reads).
