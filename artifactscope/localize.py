@@ -27,7 +27,9 @@ triangulation       piecewise-flat patches among diagonal edges (density of flat
 shader              smooth but not flat fields: texture washed out (low Laplacian energy, max over colour
                     channels: hue texture of even brightness counts as texture), some slope in grey
 screen_tearing      the seam row (or column): box = the torn part above (or left of) it
-screen_stuttering   block seams along rows and columns: box = their extent
+screen_stuttering   neighbouring blocks that look swapped (swapping them back makes their seams continuous,
+                    :func:`artifactscope.features.swaps.swapped_pairs`): box = the pairs' extent; without
+                    such a pair, block seams along rows and columns
 =================== ====================================================================================
 
 Each cue gives an evidence map (float32, 0 = normal). :func:`localize` pools it onto a coarse grid (cells of
@@ -49,6 +51,7 @@ import numpy as np
 from artifactscope.artifacts import ARTIFACT_NAMES, CLEAN
 from artifactscope.features import extract, validate_image
 from artifactscope.features._prepare import resize_to
+from artifactscope.features.swaps import swapped_pairs
 
 __all__ = ["CUES", "Localization", "evidence_map", "heatmap_to_frame", "localize", "regions_from_heatmap"]
 
@@ -564,6 +567,17 @@ def _cue_screen_tearing(image: np.ndarray) -> _Evidence:
 
 
 def _cue_screen_stuttering(image: np.ndarray) -> _Evidence:
+    # Full resolution: the swap test compares 1-px seams at exact multiples of the block size.
+    pairs = swapped_pairs(image)
+    if pairs:
+        h, w = image.shape[:2]
+        ev = np.zeros((h, w), np.float32)
+        for axis, start, stop, score in pairs:
+            if axis == 1:
+                ev[:, start:stop] = np.maximum(ev[:, start:stop], score)
+            else:
+                ev[start:stop] = np.maximum(ev[start:stop], score)
+        return _Evidence(ev, floor=0.0, merge=True, box=_box_from_pixels(ev > 0))
     img = _half(image)
     grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
     h, w = grey.shape

@@ -205,6 +205,19 @@ def test_triangulation_mesh_found_where_drawn(seed, bundle):
     _assert_generated_artifact_found(triangulation, "triangulation", seed, bundle, 960, 540)
 
 
+@pytest.mark.parametrize("axis", [0, 1])
+def test_swapped_blocks_found_where_swapped(frame, bundle, axis):
+    # Two neighbouring blocks exchanged (screen stuttering): the region is the pair, not the whole frame.
+    img = frame.copy()
+    size = (H if axis == 0 else W) // 8
+    a, b = [slice(None)] * 2, [slice(None)] * 2
+    a[axis], b[axis] = slice(2 * size, 3 * size), slice(3 * size, 4 * size)
+    img[tuple(a)], img[tuple(b)] = frame[tuple(b)], frame[tuple(a)]
+    box = (0, 2 * size, W, 4 * size) if axis == 0 else (2 * size, 0, 4 * size, H)
+    loc = localize(img, bundle, "screen_stuttering")
+    assert loc.regions and _iou(loc.regions[0].box, box) >= 0.8, (loc.regions, box)
+
+
 def test_discoloration_box_spans_small_separate_areas(frame, bundle):
     # The wrong colour lands on every bright area: a small one far from the main one still belongs in the box.
     img = frame.copy()

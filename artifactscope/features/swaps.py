@@ -32,15 +32,16 @@ LENGTH = len(NAMES)
 
 
 @lru_cache(maxsize=64)
-def _pairs(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _pairs(n: int) -> tuple[np.ndarray, ...]:
     """Seam index pairs for every block count and adjacent block pair along an axis of length `n`.
 
-    Returns ``(current_a, current_b, back_a, back_b, n_seams)``: arrays of shape (pairs, 3) holding, for the
-    pair's left, middle and right seam, the two lines that meet there now (``current``) and after swapping the
-    pair back (``back``); a seam at the frame's border is marked by index -1 in both, and ``n_seams`` counts the
-    real seams of each pair.
+    Returns ``(current_a, current_b, back_a, back_b, n_seams, extent)``: arrays of shape (pairs, 3) holding,
+    for the pair's left, middle and right seam, the two lines that meet there now (``current``) and after
+    swapping the pair back (``back``); a seam at the frame's border is marked by index -1 in both.
+    ``n_seams`` counts the real seams of each pair, ``extent`` (pairs, 2) is the pair's first line and the
+    line after its last.
     """
-    cur_a, cur_b, back_a, back_b = [], [], [], []
+    cur_a, cur_b, back_a, back_b, extent = [], [], [], [], []
     for k in _BLOCK_COUNTS:
         b = n // k
         if b < _MIN_BLOCK:
@@ -55,9 +56,10 @@ def _pairs(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.n
             # its last line meets the first line of the block now at i, whose last line meets p2.
             back_a.append((p0 - 1 if left else -1, p2 - 1, p1 - 1 if right else -1))
             back_b.append((p1 if left else -1, p0, p2 if right else -1))
+            extent.append((p0, p2))
     arrays = [np.array(x, dtype=np.int64).reshape(-1, 3) for x in (cur_a, cur_b, back_a, back_b)]
     n_seams = (arrays[0] >= 0).sum(axis=1).astype(np.float32)
-    return (*arrays, n_seams)
+    return (*arrays, n_seams, np.array(extent, dtype=np.int64).reshape(-1, 2))
 
 
 def _axis_scores(lines: np.ndarray) -> np.ndarray:
@@ -66,7 +68,7 @@ def _axis_scores(lines: np.ndarray) -> np.ndarray:
     `lines` is float32 (n_lines, samples, 3): line j is column j (or row j) sampled along its length.
     """
     n = lines.shape[0]
-    cur_a, cur_b, back_a, back_b, n_seams = _pairs(n)
+    cur_a, cur_b, back_a, back_b, n_seams, _ = _pairs(n)
     if len(cur_a) == 0:
         return np.zeros(0, np.float32)
     # Per-line mean difference between neighbours: the frame's own level of change from one line to the next.
@@ -90,11 +92,40 @@ def _stats(scores: np.ndarray) -> list[float]:
     return [float(top[0]), float(top[:3].mean()), float(np.count_nonzero(scores > _HOT))]
 
 
-def compute(image: np.ndarray, work: Prepared) -> np.ndarray:
-    """The block's values for one frame (see the module docstring)."""
-    img = work.image
+def _lines(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and rows of an RGB frame as float32 (n_lines, samples, 3), each sampled along its length."""
     h, w = img.shape[:2]
     cols = np.ascontiguousarray(img[:: max(1, h // _ROW_SAMPLES)].transpose(1, 0, 2), dtype=np.float32)
     rows = np.asarray(img[:, :: max(1, w // _ROW_SAMPLES)], dtype=np.float32)
+    return cols, rows
+
+
+def swapped_pairs(image: np.ndarray, level: float = _HOT) -> list[tuple[int, int, int, float]]:
+    """Adjacent block pairs that look swapped: ``(axis, start, stop, score)``, best first.
+
+    `axis` 1 means a pair of column blocks spanning columns ``start:stop``, axis 0 a pair of row blocks; only
+    pairs scoring at least `level` are listed, and a pair overlapping a better one along the same axis is left
+    out (the same swap is seen at several block counts).
+    """
+    found: list[tuple[int, int, int, float]] = []
+    cols, rows = _lines(image)
+    for axis, lines in ((1, cols), (0, rows)):
+        scores = _axis_scores(lines)
+        extent = _pairs(lines.shape[0])[5]
+        taken: list[tuple[int, int]] = []
+        for k in np.argsort(scores)[::-1]:
+            if scores[k] < level:
+                break
+            a, b = (int(v) for v in extent[k])
+            if any(a < y and x < b for x, y in taken):
+                continue
+            taken.append((a, b))
+            found.append((axis, a, b, float(scores[k])))
+    return sorted(found, key=lambda t: -t[3])
+
+
+def compute(image: np.ndarray, work: Prepared) -> np.ndarray:
+    """The block's values for one frame (see the module docstring)."""
+    cols, rows = _lines(work.image)
     col_stats, row_stats = _stats(_axis_scores(cols)), _stats(_axis_scores(rows))
     return np.array([*col_stats, *row_stats, max(col_stats[0], row_stats[0])], dtype=np.float32)
