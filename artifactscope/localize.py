@@ -572,12 +572,13 @@ def _cue_screen_stuttering(image: np.ndarray) -> _Evidence:
     if pairs:
         h, w = image.shape[:2]
         ev = np.zeros((h, w), np.float32)
+        boxes = []
         for axis, start, stop, score in pairs:
-            if axis == 1:
-                ev[:, start:stop] = np.maximum(ev[:, start:stop], score)
-            else:
-                ev[start:stop] = np.maximum(ev[start:stop], score)
-        return _Evidence(ev, floor=0.0, merge=True, box=_box_from_pixels(ev > 0))
+            part = (slice(None), slice(start, stop)) if axis == 1 else (slice(start, stop),)
+            ev[part] = np.maximum(ev[part], score)
+            boxes.append((start, 0, stop, h) if axis == 1 else (0, start, w, stop))
+        x0, y0, x1, y1 = np.array(boxes).T
+        return _Evidence(ev, floor=0.0, merge=True, box=(int(x0.min()), int(y0.min()), int(x1.max()), int(y1.max())))
     img = _half(image)
     grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
     h, w = grey.shape

@@ -28,12 +28,10 @@ import numpy as np  # noqa: E402
 from artifactscope import scan as scan_mod  # noqa: E402
 from artifactscope import sources, synth  # noqa: E402
 from artifactscope.model_store import load_bundle  # noqa: E402
+from artifactscope.temporal import TEAR  # noqa: E402
 from machine import machine_lines  # noqa: E402
 
 TORN = range(10, 14)
-TEAR = "screen_tearing"
-
-
 VISIBLE = 2.0  # mean grey-level change of the stale part below which a tear is invisible (a still scene)
 
 
