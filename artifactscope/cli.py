@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from artifactscope import __version__
+from artifactscope._terminal import printable
 from artifactscope.artifacts import ARTIFACT_NAMES
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
@@ -52,7 +53,7 @@ class _Progress:
 
 
 def _fail(message: str) -> int:
-    print(f"artifactscope: error: {message}", file=sys.stderr)
+    print(f"artifactscope: error: {printable(message)}", file=sys.stderr)
     return EXIT_ERROR
 
 
@@ -272,12 +273,12 @@ def cmd_label(args) -> int:
             try:
                 stored = library.add_file(path, label=args.label, frame=args.frame)
             except (ValueError, frames.FrameReadError, OSError) as exc:
-                print(f"artifactscope: error: {exc}", file=sys.stderr)
+                print(f"artifactscope: error: {printable(exc)}", file=sys.stderr)
                 failed += 1
                 continue
             for sample, created in stored:
                 where = path if sample.frame is None else f"{path} [frame {sample.frame}]"
-                print(f"{'added' if created else 'already in the library'}: {where} as {sample.label}")
+                print(f"{'added' if created else 'already in the library'}: {printable(where)} as {sample.label}")
         counts = ", ".join(f"{k} {v}" for k, v in library.counts().items() if v)
         print(f"library {library.root}: {counts or 'empty'}")
     return EXIT_ERROR if failed else EXIT_CLEAN

@@ -12,11 +12,13 @@ import argparse
 import json
 import sys
 
+from artifactscope._terminal import printable
+
 EXIT_OK, EXIT_ERROR = 0, 2
 
 
 def _fail(message: str) -> int:
-    print(f"artifactscope: error: {message}", file=sys.stderr)
+    print(f"artifactscope: error: {printable(message)}", file=sys.stderr)
     return EXIT_ERROR
 
 
@@ -136,7 +138,7 @@ def cmd_models_list(args) -> int:
         part = ev.get("library") or ev.get("captures") or ev.get("base") or {}
         cand = part.get("candidate", {})
         print(f"  {'*' if v.active else ' '} {v.name:<8} {v.created or '?':<25} {v.parent or '-':<8} "
-              f"{_fmt(cand.get('accuracy')):>6} {_fmt(cand.get('fpr')):>6}  {v.note}")
+              f"{_fmt(cand.get('accuracy')):>6} {_fmt(cand.get('fpr')):>6}  {printable(v.note)}")
     if not versions:
         print("  (empty: the shipped model is used)")
     return EXIT_OK

@@ -376,3 +376,23 @@ def test_table_summary_lists_the_video_events():
     assert "screen_tearing" in first and "run.mp4" in first and "(0.08-0.16 s)" in first
     assert any("run.mp4 frame 8 (0.32 s)" in line for line in lines)
     assert not any("still.png" in line for line in lines[lines.index("2 video event(s):"):])
+
+
+def test_table_escapes_control_characters_and_names_unreadable_files():
+    # A newline in a name would split a row and forge a verdict line; an ANSI escape would act on the terminal.
+    forged = "a.png\nscreen_tearing      0.999  b.png"
+    ansi = "c\x1b[2J\x1b[31m.png"
+    results = [image_result(forged, True), image_result(ansi, False),
+               ScanResult(path="gone\n.png", error="no such file or directory"),
+               ScanResult(path="bad.png", error="bad.png: truncated image data")]
+    out = io.StringIO()
+    WRITERS["table"](results, out)
+    text = out.getvalue()
+    assert "\x1b" not in text and "c\\x1b[2J\\x1b[31m.png" in text
+    rows = text.splitlines()[1:5]
+    assert rows[0].startswith("shader") and rows[0].endswith("a.png\\nscreen_tearing      0.999  b.png")
+    assert rows[1].startswith("clean")
+    # Every unreadable file is named, once, whether or not its message starts with the path.
+    assert rows[2].startswith("ERROR") and rows[2].endswith("gone\\n.png: no such file or directory")
+    assert rows[3].endswith("  bad.png: truncated image data")
+    assert text.count("bad.png") == 1

@@ -6,14 +6,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TextIO
 
+from artifactscope._terminal import printable
 from artifactscope.events import Event, EventGrouper
 
 
 def _where(r) -> str:
     if r.frame is None:
-        return r.path
+        return printable(r.path)
     t = f" @{r.time_s:.2f}s" if r.time_s is not None else ""
-    return f"{r.path} [frame {r.frame}{t}]"
+    return f"{printable(r.path)} [frame {r.frame}{t}]"
+
+
+def _error_line(r) -> str:
+    """Where and why a frame could not be read; the path once (some messages start with it, some do not)."""
+    message = str(r.error)
+    if message.startswith(f"{r.path}: "):
+        message = message[len(r.path) + 2:]
+    return f"{_where(r)}: {printable(message)}"
 
 
 def _event_line(e: Event) -> str:
@@ -21,7 +30,7 @@ def _event_line(e: Event) -> str:
     if e.start_time_s is not None and e.end_time_s is not None:
         times = f"{e.start_time_s:.2f}" + (f"-{e.end_time_s:.2f}" if e.end_frame != e.start_frame else "")
         span += f" ({times} s)"
-    return f"  {e.label:<18} peak {e.peak_score:.3f}  {e.path} {span}\n"
+    return f"  {e.label:<18} peak {e.peak_score:.3f}  {printable(e.path)} {span}\n"
 
 
 def write_table(results: Iterable, out: TextIO) -> None:
@@ -35,7 +44,7 @@ def write_table(results: Iterable, out: TextIO) -> None:
         events.extend(grouper.add(r))
         if r.error is not None:
             errors += 1
-            out.write(f"{'ERROR':<18} {'':>6}  {r.error}\n")
+            out.write(f"{'ERROR':<18} {'':>6}  {_error_line(r)}\n")
         else:
             frames += 1
             if r.corrupted:
