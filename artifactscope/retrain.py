@@ -298,6 +298,12 @@ def retrain(
                                  cache_dir=cache_dir, progress=guard.prefixed("captures"))
     timings["captures"] = time.perf_counter() - t
     guard.check()
+    if not len(lib_ds) and not len(cap_ds) and base_features is None:
+        # Refitting on the stored base rows alone teaches nothing, and on their subsample gives a weaker copy of
+        # the model it starts from, registered as if it were new.
+        where = "the sample library is empty" if library is not False else "the sample library is not used"
+        raise ValueError(f"nothing to teach: {where} and no clean captures were given; label frames first "
+                         "(artifactscope label FILE --as clean|ARTIFACT) or pass --clean-captures DIR")
 
     # 4. splits: library and captures held out per label / per source; base validation rows
     lib_held = split_origins(lib_ds, holdout, rng, by=lib_ds.y) if len(lib_ds) >= 4 else np.zeros(len(lib_ds), bool)

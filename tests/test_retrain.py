@@ -152,6 +152,15 @@ def test_cancel_raises_and_registers_nothing(empty, library_dir, frame_dirs):
     assert empty.names() == [] and empty.active() == BASE
 
 
+def test_nothing_to_teach_is_refused_and_registers_nothing(empty, tmp_path, capsys):
+    # An empty library and no captures: refitting the base rows alone would register a weaker copy as "new".
+    with pytest.raises(ValueError, match="nothing to teach: the sample library is empty"):
+        retrain(library=tmp_path / "no-samples", registry=empty, fit_params=FAST)
+    assert run_cli("retrain", "--no-library", "--registry", empty.root) == 2
+    assert "nothing to teach: the sample library is not used" in capsys.readouterr().err
+    assert empty.names() == [] and empty.active() == BASE
+
+
 def test_worse_candidate_is_refused_without_force(env, capsys):
     reg = env
     good = "v0001"
