@@ -302,7 +302,8 @@ def retrain(
         # Refitting on the stored base rows alone teaches nothing, and on their subsample gives a weaker copy of
         # the model it starts from, registered as if it were new.
         where = "the sample library is empty" if library is not False else "the sample library is not used"
-        raise ValueError(f"nothing to teach: {where} and no clean captures were given; label frames first "
+        captures = "the clean-capture folders hold no frames" if clean_captures else "no clean captures were given"
+        raise ValueError(f"nothing to teach: {where} and {captures}; label frames first "
                          "(artifactscope label FILE --as clean|ARTIFACT) or pass --clean-captures DIR")
 
     # 4. splits: library and captures held out per label / per source; base validation rows
