@@ -54,7 +54,7 @@ def test_leave_one_source_out_known_figures_on_an_easy_task():
     ds = tiny_dataset(frames_per_source=20)
     result = training.leave_one_source_out(
         ds, ("ours",), expert_params={"*": {"max_iter": 30}}, combiner="max", gate_blocks=None, cv=2,
-        target_fpr=0.1)
+        target_fpr=0.1, min_threshold=0.5)  # 30 boosting rounds on 80 rows: sure, but not always above 0.7
     assert sorted(result["sources"]) == ["a", "b", "c"]  # the hard-negative source is never a test game
     overall = result["overall"]["ours"]
     assert overall["n"] == 3 * 40 and overall["n_clean"] == 3 * 20
