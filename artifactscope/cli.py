@@ -280,7 +280,7 @@ def cmd_label(args) -> int:
                 where = path if sample.frame is None else f"{path} [frame {sample.frame}]"
                 print(f"{'added' if created else 'already in the library'}: {printable(where)} as {sample.label}")
         counts = ", ".join(f"{k} {v}" for k, v in library.counts().items() if v)
-        print(f"library {library.root}: {counts or 'empty'}")
+        print(f"library {printable(library.root)}: {counts or 'empty'}")
     return EXIT_ERROR if failed else EXIT_CLEAN
 
 
