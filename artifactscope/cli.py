@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -114,8 +115,11 @@ def cmd_scan(args) -> int:
                 pass
             bar.close()
             results = scan_mod.read_results(args.resume)
+        write = WRITERS[args.format]
+        if args.format == "table":  # the terminal table explains near misses with the thresholds in effect
+            write = functools.partial(write, thresholds=model.thresholds if args.threshold is None else args.threshold)
         with _output(args.out) as out:
-            WRITERS[args.format](tally.watch(results), out)
+            write(tally.watch(results), out)
     except KeyboardInterrupt:
         bar.close()
         kept = f"; finished files are kept in {args.resume}, run the same command to resume" if args.resume else ""

@@ -41,7 +41,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -61,7 +61,7 @@ DASK_HINT = "pip install 'artifactscope[dask]'"
 
 __all__ = [
     "BACKENDS", "BackendUnavailable", "Region", "ResultsFile", "ResultsFileError", "ScanResult", "Tally",
-    "count_files", "exit_status", "read_results", "scan", "summarize",
+    "count_files", "exit_status", "near_miss", "read_results", "scan", "summarize",
 ]
 
 
@@ -1055,6 +1055,36 @@ def summarize(results: Iterable[ScanResult]) -> dict:
     for r in results:
         tally.add(r)
     return tally.as_dict()
+
+
+def near_miss(result: ScanResult, thresholds: Mapping[str, float] | float | None,
+              least: float = 0.5) -> tuple[str, float] | None:
+    """Why a likely-corrupted frame was called clean: ``(artifact, threshold)``, else None.
+
+    A frame whose `score` reaches `least` (more likely corrupted than not) can still be clean when its most
+    likely artifact's threshold is higher: a tester seeing "clean 0.994" should learn that it missed that
+    artifact's threshold (0.995, say) rather than wonder. `thresholds` are the thresholds the scan used: the
+    model's per-class ones (mapping) or the one ``--threshold`` for all (float).
+
+    Parameters
+    ----------
+    result : ScanResult
+        One frame's verdict.
+    thresholds : mapping of str to float, float or None
+        Per-artifact thresholds, one threshold for every artifact, or None (unknown: no answer).
+    least : float
+        Scores below this are ordinary clean frames, not near misses.
+    """
+    if thresholds is None or result.error is not None or result.corrupted or result.score is None:
+        return None
+    if result.score < least or not result.scores:
+        return None
+    artifact = max(result.scores.items(), key=lambda kv: kv[1])[0]
+    if isinstance(thresholds, Mapping):
+        if artifact not in thresholds:
+            return None
+        return artifact, float(thresholds[artifact])
+    return artifact, float(thresholds)
 
 
 def exit_status(summary: dict) -> int:

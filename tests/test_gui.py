@@ -293,6 +293,26 @@ def test_threshold_slider_changes_what_is_shown(qtbot, make_window, frame_dirs):
     assert w.list_model.rowCount() == sum(bool(e.result.corrupted) for e in w.session.entries)
 
 
+def test_details_say_which_threshold_a_likely_corrupted_clean_frame_missed(qtbot, make_window, frame_dirs, bundle):
+    w = make_window()
+    _scan_and_wait(qtbot, w, [frame_dirs / "alpha"])  # the scan's thresholds: the model's
+    t = bundle.thresholds["discoloration"]
+    assert t > 0.5  # tiny model, seeded
+    near = _result("/x/near.png", (0.5 + t) / 2, best="discoloration", threshold=t)
+    low = _result("/x/low.png", 0.2, best="discoloration", threshold=t)
+    w.session.add_results([near, low])
+
+    def details(name):
+        row = next(i for i in range(w.list_model.rowCount()) if w.session.entry_at(i).name == name)
+        w.list_view.setCurrentIndex(w.list_model.index(row))
+        return w.details.text()
+
+    assert f"below the Discoloration threshold {t:.4g}" in details("near.png")
+    assert "Why clean" not in details("low.png")
+    w.threshold_slider.setValue(100)  # one threshold for every class: the note follows it
+    assert "below the Discoloration threshold 1" in details("near.png")
+
+
 def test_unreadable_file_gets_an_error_badge_and_the_rest_scan(qtbot, make_window, frame_dirs, tmp_path):
     folder = tmp_path / "mixed"
     folder.mkdir()

@@ -396,3 +396,27 @@ def test_table_escapes_control_characters_and_names_unreadable_files():
     assert rows[2].startswith("ERROR") and rows[2].endswith("gone\\n.png: no such file or directory")
     assert rows[3].endswith("  bad.png: truncated image data")
     assert text.count("bad.png") == 1
+
+
+def test_table_says_which_threshold_a_likely_corrupted_clean_frame_missed():
+    # "clean 0.994" alone reads like a bug: the frame stayed below its most likely artifact's own threshold.
+    near = ScanResult(path="near.png", label="clean", corrupted=False, score=0.994,
+                      scores={"discoloration": 0.99, "shape": 0.003})
+    low = ScanResult(path="low.png", label="clean", corrupted=False, score=0.3,
+                     scores={"shape": 0.25, "discoloration": 0.01})
+    flagged = image_result("hit.png", True, label="discoloration", score=0.999)
+    results = [near, low, flagged]
+
+    def table(**kw):
+        out = io.StringIO()
+        WRITERS["table"](results, out, **kw)
+        rows = out.getvalue().splitlines()[1:4]
+        return {name: next(row for row in rows if name in row) for name in ("near.png", "low.png", "hit.png")}
+
+    rows = table(thresholds={"discoloration": 0.995445, "shape": 0.77})
+    assert rows["near.png"].endswith("near.png  (below the discoloration threshold 0.9954)")
+    assert "below" not in rows["low.png"] and "below" not in rows["hit.png"]
+    rows = table(thresholds=0.9999)  # one --threshold for every class
+    assert rows["near.png"].endswith("(below the discoloration threshold 0.9999)")
+    rows = table()  # thresholds unknown: no claim about them
+    assert not any("below" in line for line in rows.values())

@@ -79,3 +79,18 @@ def test_sample_json_validates_against_schema(sample_records):
     schema = load_schema()
     for record in records:
         jsonschema.validate(record, schema)
+
+
+def test_table_names_the_threshold_a_likely_corrupted_frame_stayed_below(sample_records, capsys):
+    _, records = sample_records
+    images = [r for r in records if r["frame"] is None and r["error"] is None]
+    hit = max(images, key=lambda r: r["score"])  # a corrupted sample, flagged with the model's thresholds
+    calm = min(images, key=lambda r: r["score"])
+    assert hit["corrupted"] and hit["score"] >= 0.5 > calm["score"]
+    # With --threshold 1 nothing is flagged; the frame that scored 0.99 says which threshold it stayed below.
+    code = cli.main(["scan", hit["path"], calm["path"], "--threshold", "1"])
+    out = capsys.readouterr().out
+    rows = {r["path"]: next(line for line in out.splitlines() if r["path"] in line) for r in (hit, calm)}
+    assert code == 0 and rows[hit["path"]].startswith("clean")
+    assert rows[hit["path"]].endswith(f"  (below the {hit['label']} threshold 1)")
+    assert "below" not in rows[calm["path"]]

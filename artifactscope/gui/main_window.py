@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import os
 import tempfile
@@ -21,6 +22,7 @@ from artifactscope.gui.widgets import (LABELLED_COLOR, EntryRole, FrameView, Res
                                        ResultsView, ScoreBars, Timeline, color_icon, frame_caption, text_color_on,
                                        title_of)
 from artifactscope.gui.workers import HEAT, HeatOverlay, ImageCache, ScanWorker
+from artifactscope.scan import near_miss
 
 ORGANISATION = "artifactscope"
 APPLICATION = "artifactscope"
@@ -142,6 +144,7 @@ class MainWindow(QMainWindow):
         self.cache.changed.connect(self._on_image)
         self._bundle = None
         self._bundle_dir: str | None = None
+        self._scan_thresholds: dict[str, float] | None = None
         self._worker: ScanWorker | None = None
         self._thread: QThread | None = None
         self._queued: list[str] = []
@@ -568,6 +571,8 @@ class MainWindow(QMainWindow):
         # Reuse the loaded model only while it is still the one to use (`models activate` may have changed it).
         reuse = self._bundle if self._bundle is not None and self._bundle_dir == target else None
         worker = ScanWorker(paths, bundle=reuse, model_path=self._model_dir(), every=self.every, jobs=self.jobs)
+        if reuse is not None:  # else set when the worker has loaded the model
+            self._scan_thresholds = reuse.thresholds
         thread = QThread(self)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
@@ -599,6 +604,8 @@ class MainWindow(QMainWindow):
 
     def _on_model_loaded(self, bundle) -> None:
         self._bundle = bundle
+        # The thresholds the shown verdicts were decided with (a model chosen later applies on rescan only).
+        self._scan_thresholds = bundle.thresholds
         self._bundle_dir = getattr(self, "_model_dir_scanning", self._model_dir() or "")
         self._update_model_label()
 
@@ -817,6 +824,10 @@ class MainWindow(QMainWindow):
             rows.append(("Score", f"{r.score:.3f}"
                          + (f" (threshold {self.session.threshold:.2f})" if self.session.threshold is not None
                             else " (model thresholds)")))
+            thresholds = self.session.threshold if self.session.threshold is not None else self._scan_thresholds
+            miss = near_miss(dataclasses.replace(r, label=label, corrupted=flagged), thresholds)
+            if miss:
+                rows.append(("Why clean", esc(f"below the {title_of(miss[0])} threshold {miss[1]:.4g}")))
             best = title_of(e.best) if e.best else "—"
             rows.append(("Most likely", esc(best)))
             rows.append(("Regions", str(len(r.regions)) if r.regions else "none reported"))

@@ -3,7 +3,7 @@ frames of one video, as in the HTML and JUnit reports)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TextIO
 
 from artifactscope._terminal import printable
@@ -33,8 +33,14 @@ def _event_line(e: Event) -> str:
     return f"  {e.label:<18} peak {e.peak_score:.3f}  {printable(e.path)} {span}\n"
 
 
-def write_table(results: Iterable, out: TextIO) -> None:
-    """Write a human-readable table with a summary line and the video events at the end."""
+def write_table(results: Iterable, out: TextIO, *, thresholds: Mapping[str, float] | float | None = None) -> None:
+    """Write a human-readable table with a summary line and the video events at the end.
+
+    With the `thresholds` the scan used (the model's per-class ones, or the one ``--threshold``), a frame
+    called clean although it scored 0.5 or more says which threshold it stayed below.
+    """
+    from artifactscope.scan import near_miss
+
     frames = flagged = errors = 0
     by_label: dict[str, int] = {}
     grouper = EventGrouper()
@@ -51,7 +57,9 @@ def write_table(results: Iterable, out: TextIO) -> None:
                 flagged += 1
                 by_label[r.label] = by_label.get(r.label, 0) + 1
             verdict = r.label if r.corrupted else "clean"
-            out.write(f"{verdict:<18} {r.score:6.3f}  {_where(r)}\n")
+            miss = near_miss(r, thresholds)
+            note = f"  (below the {miss[0]} threshold {miss[1]:.4g})" if miss else ""
+            out.write(f"{verdict:<18} {r.score:6.3f}  {_where(r)}{note}\n")
         out.flush()
     detail = ", ".join(f"{k}: {v}" for k, v in sorted(by_label.items(), key=lambda kv: -kv[1]))
     out.write(f"\n{frames} frame(s) scanned, {flagged} flagged" + (f" ({detail})" if detail else "")
