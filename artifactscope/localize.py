@@ -8,8 +8,9 @@ Instead every artifact class has a cheap pixel cue that says *which pixels* look
 =================== ====================================================================================
 class               cue (computed on the frame or its half-resolution copy)
 =================== ====================================================================================
-discoloration       saturated pixels of the frame's dominant saturated hue (one wrong colour everywhere); the
-                    box spans every area of it with >= 3% of the main area's mass
+discoloration       saturated pixels of one hue (one wrong colour everywhere): of the hue histogram's peaks, the
+                    one with many, bright pixels bordered by darker ones; the box spans every area of it with
+                    >= 3% of the main area's mass, sparse cells (>= 5% of the densest) included
 morse_code          1-2 px vertical strokes (horizontal top-hat / black-hat) in columns rich in them, one colour
 dotted_line         isolated dots (in any colour channel) with neighbour dots 3-6 px away, of the one colour
                     that is mostly dots, +-40 (JPEG smears 1-px dots across colour bins)
@@ -59,6 +60,8 @@ __all__ = ["CUES", "Localization", "evidence_map", "heatmap_to_frame", "localize
 GRID_LONG_SIDE = 48
 #: A cell is part of a region when its heat reaches this share of the heatmap's maximum.
 REL_THRESHOLD = 0.35
+#: Discoloration: a hue's pixel score is multiplied by (median value / 255) to this power (measured: 2-6 alike).
+DISCOLOUR_VALUE_POWER = 4.0
 #: Dotted lines: dot colours within this of the dots' main colour (max over channels) count.
 DOT_TOL = 40
 #: Dotted lines: the densest heatmap cell needs this share of dot pixels (0.006 = 10 dots in a 40x40 cell).
@@ -192,14 +195,19 @@ def _cue_discoloration(image: np.ndarray) -> _Evidence:
         dh = np.abs(hue.astype(np.int16) - mode)
         sel = (strong & (np.minimum(dh, 256 - dh) <= 10)).view(np.uint8)
         # The wrong colour replaced *every* bright pixel in its area, so what borders it is darker; a scene
-        # colour (an Atari background, a sky) borders brighter things too. Pixel count / bright-border share.
+        # colour (an Atari background, a sky) borders brighter things too. Pixel count / bright-border share,
+        # times brightness: the wrong colours are bright (value 200-255 before any shading or blending), while
+        # the saturated scene colours that compete with them are mostly mid-tones (brown walls, dusk skies).
         score = np.count_nonzero(sel) / (_bright_ring_share(sel, bright) + 0.05)
+        score *= (float(np.median(val[sel > 0])) / 255.0) ** DISCOLOUR_VALUE_POWER
         if best is None or score > best[0]:
             best = (score, sel)
     ev = best[1].astype(np.float32)
     # Every bright pixel takes the colour: small separate bright areas (a lit window, a mountain top) belong
-    # to the artifact too, however little mass they carry next to the main area.
-    return _Evidence(ev, floor=0.05, merge=True, pixel_level=0.5, keep=0.03)
+    # to the artifact too, however little mass they carry next to the main area; and where the recoloured
+    # pixels are scattered (specks of grass, a starfield), their sparse cells belong to it as much as a dense
+    # patch of sky does.
+    return _Evidence(ev, floor=0.05, merge=True, pixel_level=0.5, keep=0.03, rel=0.05)
 
 
 def _cue_morse_code(image: np.ndarray) -> _Evidence:
