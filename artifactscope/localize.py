@@ -22,7 +22,8 @@ shape               a fan: long straight segments (LSD at 960 px, and at full si
                     box = apex + far ends
 line_pixelation     blocky colour noise: dense strong colour jumps between neighbours (>= 60 in a channel) that
                     change the channels unequally (range of the signed differences >= 20: a new hue, not just
-                    brightness as in HUD text and foliage); box from cells at >= 0.5 of the peak density
+                    brightness as in HUD text and foliage); box from cells at >= 0.5 of the peak density, then
+                    regrown to the rows and columns whose density stays >= 20% of the band's peak
 triangulation       piecewise-flat patches among diagonal edges (density of flat pixels x density of
                     edges within 12 deg of 45/135 deg: the mesh cuts every cell along both diagonals)
 shader              smooth but not flat fields: texture washed out (low Laplacian energy, max over colour
@@ -62,6 +63,8 @@ GRID_LONG_SIDE = 48
 REL_THRESHOLD = 0.35
 #: Discoloration: a hue's pixel score is multiplied by (median value / 255) to this power (measured: 2-6 alike).
 DISCOLOUR_VALUE_POWER = 4.0
+#: Line pixelation: the band spans the rows / columns whose jump density is >= this share of the densest one.
+BAND_SHARE = 0.2
 #: Dotted lines: dot colours within this of the dots' main colour (max over channels) count.
 DOT_TOL = 40
 #: Dotted lines: the densest heatmap cell needs this share of dot pixels (0.006 = 10 dots in a 40x40 cell).
@@ -109,6 +112,8 @@ class _Evidence:
     box: tuple[int, int, int, int] | None = None  # a box the cue determined directly, in map pixels
     rel: float = REL_THRESHOLD  # cells at this share of the heatmap's maximum form regions (sparse cues: lower)
     keep: float = 0.15  # merge: components with this share of the largest one's mass join the region
+    # Adjusts each region's box (x0, y0, x1, y1 in map pixels) to the artifact's own shape, after thresholding.
+    refine: Callable[[tuple[int, int, int, int]], tuple[int, int, int, int]] | None = None
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -510,9 +515,34 @@ def _cue_line_pixelation(image: np.ndarray) -> _Evidence:
     jumps[:, 1:] |= _colour_jumps(img[:, 1:], img[:, :-1])
     jumps[1:] |= _colour_jumps(img[1:], img[:-1])
     # Colour noise is dense in jumps; an ordinary hard edge is a 1-px line of them.
-    ev = _density(jumps, 5) ** 2
+    density = _density(jumps, 5)
     # Boxes from the dense core only: at 0.3 the thin bands' boxes took in the scene texture beside them.
-    return _Evidence(ev, floor=0.01, merge=False, pixel_level=0.5)
+    # The core then misses the band's sparser parts (blocks left unpainted, colours near the scene's); the
+    # band is a run of whole rows or columns, so the box is regrown along the density profiles.
+    return _Evidence(density ** 2, floor=0.01, merge=False, pixel_level=0.5,
+                     refine=lambda box: _band_extent(density, box))
+
+
+def _dense_run(profile: np.ndarray, lo: int, hi: int, share: float) -> tuple[int, int]:
+    """The run of entries around the densest one in ``profile[lo:hi]`` that stay >= `share` of it (5-smoothed)."""
+    prof = np.convolve(profile, np.ones(5, np.float32) / 5, mode="same")
+    peak = lo + int(np.argmax(prof[lo:hi])) if hi > lo else int(np.argmax(prof))
+    ok = prof >= share * prof[peak]
+    # First index of each run of "ok" and of "not ok"; the run holding the peak is between two changes.
+    not_ok = np.flatnonzero(~ok)
+    start = int(not_ok[not_ok < peak].max()) + 1 if np.any(not_ok < peak) else 0
+    stop = int(not_ok[not_ok > peak].min()) if np.any(not_ok > peak) else len(ok)
+    return start, stop
+
+
+def _band_extent(density: np.ndarray, box: tuple[int, int, int, int], share: float = BAND_SHARE
+                 ) -> tuple[int, int, int, int]:
+    """A band's box: the rows where the jump density (over the box's columns) stays >= `share` of its peak,
+    then the columns over those rows likewise (measured: 0.15-0.2 alike, 0.5 far worse)."""
+    x0, y0, x1, y1 = box
+    y0, y1 = _dense_run(density[:, x0:x1].mean(axis=1), y0, y1, share)
+    x0, x1 = _dense_run(density[y0:y1].mean(axis=0), x0, x1, share)
+    return x0, y0, x1, y1
 
 
 def _diagonal_edges(img: np.ndarray, level: float = 8.0, tol: float = 12.0) -> np.ndarray:
@@ -775,8 +805,20 @@ def localize(image: np.ndarray, model=None, label: str | None = None, *, max_reg
     regions = regions_from_heatmap(heat, label, (width, height), max_regions=max_regions, merge=ev.merge,
                                    emap=ev.emap, pixel_level=ev.pixel_level, rel_threshold=ev.rel,
                                    keep=ev.keep)
-    if score is not None:
-        from dataclasses import replace
+    from dataclasses import replace
 
+    if ev.refine is not None:
+        eh, ew = ev.emap.shape
+        fx, fy = width / ew, height / eh
+        refined = []
+        for r in regions:
+            x0, y0, x1, y1 = r.box
+            b = ev.refine((int(x0 / fx), int(y0 / fy), max(int(x0 / fx) + 1, int(np.ceil(x1 / fx))),
+                           max(int(y0 / fy) + 1, int(np.ceil(y1 / fy)))))
+            box = (int(b[0] * fx), int(b[1] * fy),
+                   min(width, int(np.ceil(b[2] * fx))), min(height, int(np.ceil(b[3] * fy))))
+            refined.append(replace(r, box=box))
+        regions = refined
+    if score is not None:
         regions = [replace(r, score=round(float(r.score) * float(score), 4)) for r in regions]
     return Localization(label, heat, regions, (rows, cols), (width, height))
