@@ -13,6 +13,7 @@ allocate gigabytes.
 
 from __future__ import annotations
 
+import collections
 import math
 import os
 import re
@@ -648,18 +649,28 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, str
 def _walk(folder: str) -> Iterator[tuple[str, str | None]]:
     found: list[tuple[str, str | None]] = []
     errors: list[OSError] = []
+    others: collections.Counter[str] = collections.Counter()  # skipped files by extension, for the message
     for root, dirs, files in os.walk(folder, onerror=errors.append):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
-            if not name.startswith(".") and (is_image(name) or is_video(name)):
+            if name.startswith("."):
+                continue
+            if is_image(name) or is_video(name):
                 found.append((os.path.join(root, name), None))
+            else:
+                others[_ext(name) or "without extension"] += 1
     # An unreadable sub-folder is reported where it would have been listed; the walk goes on.
     for exc in errors:
         if exc.filename is not None:
             sub = os.fsdecode(exc.filename)
             found.append((sub, f"cannot list folder ({_os_error_reason(exc)})"))
     if not found:
-        yield folder, "folder contains no images or videos"
+        # Name what was there: a folder of GIFs or of .raw captures is not the same as an empty one.
+        total = sum(others.values())
+        kinds = ", ".join(f"{n} {ext}" for ext, n in sorted(others.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
+        more = f" and {len(others) - 3} more kinds" if len(others) > 3 else ""
+        skipped = f" (skipped {total} other file{'s' if total > 1 else ''}: {kinds}{more})" if total else ""
+        yield folder, "folder contains no images or videos" + skipped
         return
     found.sort(key=lambda item: _path_key(os.path.relpath(item[0], folder)))
     yield from found

@@ -509,7 +509,8 @@ def test_discover_explicit_files_and_errors(tmp_path):
     assert got[str(notes)] == "unsupported file type '.txt' (expected an image or a video)"
     assert "unsupported file type" in got[str(noext)]
     assert got[str(tmp_path / "missing.jpg")] == "no such file or directory"
-    assert got[str(empty)] == "folder contains no images or videos"
+    # What was skipped is named: a folder of GIFs or notes is not the same as an empty one.
+    assert got[str(empty)] == "folder contains no images or videos (skipped 1 other file: 1 .md)"
     assert got[str(broken)] is None  # reading will report it
     # A single path (not a list) is accepted too.
     assert list(discover(str(broken))) == [(str(broken), None)]
@@ -534,7 +535,7 @@ def test_iter_frames_mix_in_order(tmp_path):
     assert [f.ok for f in got] == [True, False, False, True, True, False, False]
     assert "no such file or directory" in got[1].error
     assert "truncated image data" in got[2].error
-    assert "folder contains no images or videos" in got[5].error
+    assert got[5].error.endswith("folder contains no images or videos")  # truly empty: nothing to name
     assert "unsupported file type '.txt'" in got[6].error
     for f in got:
         assert f.index is None and f.time_s is None
@@ -565,3 +566,14 @@ def test_iter_frames_survives_unexpected_errors(tmp_path, monkeypatch):
     first, second = iter_frames([good, good])
     assert not first.ok and "boom" in first.error
     assert second.ok
+
+
+def test_folder_without_frames_names_the_kinds_of_files_it_skipped(tmp_path):
+    folder = tmp_path / "captures"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("a.gif", "b.GIF", "sub/c.gif", "d.raw", "e.txt", "f.log", "README", ".hidden.png"):
+        (folder / name).write_text("x")
+    ((path, error),) = discover([folder])
+    assert path == str(folder)
+    assert error == ("folder contains no images or videos "
+                     "(skipped 7 other files: 3 .gif, 1 .log, 1 .raw and 2 more kinds)")
