@@ -50,7 +50,8 @@ __all__ = [
 ]
 
 IMAGE_EXTENSIONS: frozenset[str] = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
-VIDEO_EXTENSIONS: frozenset[str] = frozenset({".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v"})
+# Animated GIFs (screen-capture tools make them) are read as videos; a still GIF is a one-frame video.
+VIDEO_EXTENSIONS: frozenset[str] = frozenset({".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".gif"})
 
 _FORMAT_NAMES = "PNG/JPEG/BMP/WebP/TIFF"
 # A file far larger than any image of max_pixels could be (uncompressed 4-channel 32-bit float is 16 bytes
@@ -665,7 +666,7 @@ def _walk(folder: str) -> Iterator[tuple[str, str | None]]:
             sub = os.fsdecode(exc.filename)
             found.append((sub, f"cannot list folder ({_os_error_reason(exc)})"))
     if not found:
-        # Name what was there: a folder of GIFs or of .raw captures is not the same as an empty one.
+        # Name what was there: a folder of .psd or .raw captures is not the same as an empty one.
         total = sum(others.values())
         kinds = ", ".join(f"{n} {ext}" for ext, n in sorted(others.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
         more = f" and {len(others) - 3} more kinds" if len(others) > 3 else ""

@@ -21,6 +21,7 @@ from artifactscope.frames import (
     Frame,
     FrameReadError,
     discover,
+    is_image,
     is_video,
     iter_frames,
     iter_video,
@@ -89,7 +90,7 @@ def truncate(path: Path, fraction: float, dest: Path | None = None) -> Path:
 
 def test_extension_sets_and_limit():
     assert IMAGE_EXTENSIONS == {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
-    assert VIDEO_EXTENSIONS == {".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v"}
+    assert VIDEO_EXTENSIONS == {".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".gif"}
     assert 7680 * 4320 <= DEFAULT_MAX_PIXELS == 100_000_000
     # OpenCV's own guard is configured (before cv2 was first imported).
     assert int(os.environ["OPENCV_IO_MAX_IMAGE_PIXELS"]) >= 7680 * 4320
@@ -401,6 +402,21 @@ def test_video_all_frames(videos, kind):
         assert_red_brightness(frame)
 
 
+def test_animated_gif_is_read_as_a_video_and_a_still_gif_as_one_frame(tmp_path):
+    # Screen-capture tools save clips as GIF; Pillow (a scikit-image dependency) writes them for the test.
+    Image = pytest.importorskip("PIL.Image")
+    clip = [Image.fromarray(np.full((48, 64, 3), (20 + 10 * i, 0, 0), np.uint8)) for i in range(6)]
+    clip[0].save(tmp_path / "capture.gif", save_all=True, append_images=clip[1:], duration=100, loop=0)
+    clip[0].save(tmp_path / "still.gif")
+    assert is_video(tmp_path / "capture.gif") and not is_image(tmp_path / "capture.gif")
+    got = list(iter_frames([tmp_path]))  # a folder: the GIFs are found, not skipped
+    assert [(Path(f.source).name, f.index) for f in got] == [*(("capture.gif", i) for i in range(6)), ("still.gif", 0)]
+    assert all(f.ok for f in got)
+    assert [f.time_s for f in got[:6]] == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    for frame in got[:6]:
+        assert_red_brightness(frame)
+
+
 def test_video_fps_sampling(videos):
     # 10 fps video sampled at 2 fps: every 5th frame; at 3 fps: round(10 / 3) = 3.
     assert [f.index for f in iter_video(videos["mp4"], fps=2)] == [0, 5, 10, 15]
@@ -571,9 +587,9 @@ def test_iter_frames_survives_unexpected_errors(tmp_path, monkeypatch):
 def test_folder_without_frames_names_the_kinds_of_files_it_skipped(tmp_path):
     folder = tmp_path / "captures"
     (folder / "sub").mkdir(parents=True)
-    for name in ("a.gif", "b.GIF", "sub/c.gif", "d.raw", "e.txt", "f.log", "README", ".hidden.png"):
+    for name in ("a.psd", "b.PSD", "sub/c.psd", "d.raw", "e.txt", "f.log", "README", ".hidden.png"):
         (folder / name).write_text("x")
     ((path, error),) = discover([folder])
     assert path == str(folder)
     assert error == ("folder contains no images or videos "
-                     "(skipped 7 other files: 3 .gif, 1 .log, 1 .raw and 2 more kinds)")
+                     "(skipped 7 other files: 3 .psd, 1 .log, 1 .raw and 2 more kinds)")
