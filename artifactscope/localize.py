@@ -18,7 +18,8 @@ parallel_lines      faint thin strokes (>= 7 from the 3x3 median) of the dominan
                     axis-aligned scene geometry discounted) that continue along it for 41 px
 shape               a fan: long straight segments (LSD at 960 px, and at full size around the darkest cell of
                     a 6x4 grid, where the thin tips start; dark tones lifted) whose lines meet where they all
-                    start, sharing one side colour, >= 2 directions; apexes in that darkest cell count double;
+                    start, sharing one side colour, >= 2 directions (at most 3 count); apexes in the darkest
+                    cells (within 5 grey levels) count double, fans whose darker side is bright less;
                     box = apex + far ends
 line_pixelation     blocky colour noise: dense strong colour jumps between neighbours (>= 60 in a channel) that
                     change the channels unequally (range of the signed differences >= 20: a new hue, not just
@@ -295,6 +296,8 @@ _FAN_WORK = 960
 #: Dark tones lifted (square root) before segment detection: the spikes are mostly dark on dark ground.
 _LIFT = (255 * np.sqrt(np.arange(256) / 255)).astype(np.uint8)
 _LSD: list = []
+#: Stray shapes: apexes in cells within this many grey levels of the darkest cell count fully (measured: 3-8).
+DARK_CELL_TOL = 5.0
 #: Stray shapes: fans whose darker side is brighter than this (max channel) score less, as (FAN_DARK / it)^2.
 FAN_DARK = 50.0  # the detector, made on first use
 
@@ -310,11 +313,17 @@ def _detect_segments(grey: np.ndarray, min_len: float) -> np.ndarray:
     return seg[np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]) >= min_len]
 
 
-def _darkest_cell(grey: np.ndarray) -> tuple[int, int]:
-    """(row, column) of the darkest cell of a 6x4 grid over `grey` (where the stray-shape artifact starts)."""
-    cells = cv2.resize(grey, (6, 4), interpolation=cv2.INTER_AREA)
-    cy, cx = np.unravel_index(int(np.argmin(cells)), cells.shape)
-    return int(cy), int(cx)
+def _dark_cells(grey: np.ndarray, tolerance: float = DARK_CELL_TOL) -> list[tuple[int, int]]:
+    """(row, column) of the cells of a 6x4 grid over `grey` within `tolerance` grey levels of the darkest one,
+    darkest first.
+
+    The stray-shape artifact starts in the clean frame's darkest cell; its dark spikes darken the cells they
+    cross, so in the corrupted frame a neighbour may come out darkest by a few levels.
+    """
+    cells = cv2.resize(grey, (6, 4), interpolation=cv2.INTER_AREA).astype(np.float32)
+    order = np.argsort(cells, axis=None, kind="stable")
+    near = [int(i) for i in order if cells.flat[i] <= cells.flat[order[0]] + tolerance]
+    return [(i // 6, i % 6) for i in near]
 
 
 def _segments(image: np.ndarray, min_len: float = 20.0, keep: int = 400
@@ -344,7 +353,7 @@ def _darkest_cell_segments(image: np.ndarray, scale: float, margin: float = 0.08
     """
     h, w = image.shape[:2]
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    cy, cx = _darkest_cell(grey)
+    cy, cx = _dark_cells(grey, 0.0)[0]
     mx, my = int(margin * w), int(margin * h)
     x0, y0 = max(0, cx * w // 6 - mx), max(0, cy * h // 4 - my)
     x1, y1 = min(w, (cx + 1) * w // 6 + mx), min(h, (cy + 1) * h // 4 + my)
@@ -416,8 +425,9 @@ def _fan(image: np.ndarray, colour_tol: float = 20.0, dark_weight: float = 0.5, 
     A candidate apex (:func:`_apex_candidates`) gathers the segments that point away from it (their line
     passes within ~2.5 px, their near end faces it); of those, the ones sharing one side colour (the spikes
     are one colour) form the fan, which needs at least two directions 3 degrees apart. Score: the segment
-    length per direction (capped, best five) times sqrt(directions); apexes outside the frame's darkest cell
-    of a 6x4 grid (where this artifact starts) count `dark_weight` as much. The box spans the apex and the
+    length per direction (capped, best five) times sqrt(min(directions, 3)), less where the fan's darker side
+    is bright (:data:`FAN_DARK`); apexes outside the frame's darkest cells of a 6x4 grid (where this artifact
+    starts; :func:`_dark_cells`) count `dark_weight` as much. The box spans the apex and the
     far ends, in `small`'s pixels; `apex` (x, y) and the spikes' far `ends` (k, 2) are in them too.
     """
     seg, small, s = _segments(image)
@@ -439,7 +449,7 @@ def _fan(image: np.ndarray, colour_tol: float = 20.0, dark_weight: float = 0.5, 
     gap = np.where(t < 0, -t, t - length[None])
     far = np.maximum(np.abs(t), np.abs(t - length[None]))
     radial = (gap >= -2) & (gap <= reach * length[None] + 10) & (perp <= 2.5 + 0.015 * far)
-    darkest = _darkest_cell(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+    dark = set(_dark_cells(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)))
     step = np.deg2rad(3.0)
     best = None
     for a, rad in zip(apexes, radial):
@@ -471,7 +481,7 @@ def _fan(image: np.ndarray, colour_tol: float = 20.0, dark_weight: float = 0.5, 
         darker = float(np.median(sides[sel].max(2).min(1)))
         score *= min(1.0, FAN_DARK / (darker + 1.0)) ** 2
         cx, cy = min(5, max(0, int(a[0] * 6 / w))), min(3, max(0, int(a[1] * 4 / h)))
-        score *= 1.0 if (cy, cx) == darkest else dark_weight
+        score *= 1.0 if (cy, cx) in dark else dark_weight
         if best is None or score > best[0]:
             xs, ys = np.append(ends[:, 0], a[0]), np.append(ends[:, 1], a[1])
             box = (max(0, int(xs.min())), max(0, int(ys.min())), min(w, int(xs.max()) + 1), min(h, int(ys.max()) + 1))
