@@ -66,6 +66,8 @@ REL_THRESHOLD = 0.35
 DISCOLOUR_VALUE_POWER = 4.0
 #: Line pixelation: the band spans the rows / columns whose jump density is >= this share of the densest one.
 BAND_SHARE = 0.2
+#: Line pixelation: dips in the density profile shorter than this (half-resolution pixels) do not end the band.
+BAND_GAP = 17
 #: Dotted lines: dot colours within this of the dots' main colour (max over channels) count.
 DOT_TOL = 40
 #: Dotted lines: the densest heatmap cell needs this share of dot pixels (0.006 = 10 dots in a 40x40 cell).
@@ -533,11 +535,13 @@ def _cue_line_pixelation(image: np.ndarray) -> _Evidence:
                      refine=lambda box: _band_extent(density, box))
 
 
-def _dense_run(profile: np.ndarray, lo: int, hi: int, share: float) -> tuple[int, int]:
-    """The run of entries around the densest one in ``profile[lo:hi]`` that stay >= `share` of it (5-smoothed)."""
+def _dense_run(profile: np.ndarray, lo: int, hi: int, share: float, gap: int = BAND_GAP) -> tuple[int, int]:
+    """The run of entries around the densest one in ``profile[lo:hi]`` that stay >= `share` of it (5-smoothed),
+    across dips shorter than `gap` entries (blocks left unpainted, dark blocks on a dark scene)."""
     prof = np.convolve(profile, np.ones(5, np.float32) / 5, mode="same")
     peak = lo + int(np.argmax(prof[lo:hi])) if hi > lo else int(np.argmax(prof))
     ok = prof >= share * prof[peak]
+    ok = cv2.morphologyEx(ok.astype(np.uint8)[None, :], cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8)).ravel() > 0
     # First index of each run of "ok" and of "not ok"; the run holding the peak is between two changes.
     not_ok = np.flatnonzero(~ok)
     start = int(not_ok[not_ok < peak].max()) + 1 if np.any(not_ok < peak) else 0
@@ -548,10 +552,13 @@ def _dense_run(profile: np.ndarray, lo: int, hi: int, share: float) -> tuple[int
 def _band_extent(density: np.ndarray, box: tuple[int, int, int, int], share: float = BAND_SHARE
                  ) -> tuple[int, int, int, int]:
     """A band's box: the rows where the jump density (over the box's columns) stays >= `share` of its peak,
-    then the columns over those rows likewise (measured: 0.15-0.2 alike, 0.5 far worse)."""
+    then the columns over those rows likewise (measured: 0.15-0.2 alike, 0.5 far worse; gaps of 9-17 bridged
+    alike, 33 worse; bridged only along the band: 173 -> 179 of 210 over seven seeds)."""
     x0, y0, x1, y1 = box
-    y0, y1 = _dense_run(density[:, x0:x1].mean(axis=1), y0, y1, share)
-    x0, x1 = _dense_run(density[y0:y1].mean(axis=0), x0, x1, share)
+    # Gaps are bridged only along the band: across it the stripes are adjacent, and a gap there is the scene.
+    horizontal = (x1 - x0) >= (y1 - y0)
+    y0, y1 = _dense_run(density[:, x0:x1].mean(axis=1), y0, y1, share, 1 if horizontal else BAND_GAP)
+    x0, x1 = _dense_run(density[y0:y1].mean(axis=0), x0, x1, share, BAND_GAP if horizontal else 1)
     return x0, y0, x1, y1
 
 

@@ -249,6 +249,32 @@ def test_discoloration_beats_a_saturated_background():
     assert loc.regions and _iou(loc.regions[0].box, box) > 0.5, loc.regions
 
 
+def test_line_pixelation_box_spans_a_gappy_band_but_not_the_scene_beside_it():
+    # A sprites2d-like night sky at 1080p: the band's blocks are random colours, a third of them left unpainted
+    # and two longer gaps where dark blocks vanish on the dark scene; above it, a row of sprites makes colour
+    # jumps of its own. The box must take the whole band (not stop at a gap) and stay off the sprites.
+    rng = np.random.default_rng(3)
+    h, w, b = 1080, 1920, 8
+    img = np.zeros((h, w, 3), np.uint8)
+    img.reshape(-1, 3)[rng.integers(0, h * w, 1500)] = 200  # stars
+    for x in range(300, 1600, 60):  # sprites: small flat tiles of two colours, 40 px above the band
+        img[520:540, x:x + 24] = rng.integers(0, 256, 3, dtype=np.uint8)
+        img[526:534, x + 8:x + 16] = rng.integers(0, 256, 3, dtype=np.uint8)
+    band = (300, 580, 1620, 620)  # x0, y0, x1, y1: 5 rows of 8-px blocks
+    rows, cols = (band[3] - band[1]) // b, (band[2] - band[0]) // b
+    blocks = rng.integers(0, 256, (rows, cols, 3), dtype=np.uint8)
+    blocks[rng.random((rows, cols)) < 0.3] = 0
+    blocks[:, 40:43] = 0
+    blocks[:, 110:113] = 0
+    img[band[1]:band[3], band[0]:band[2]] = np.repeat(np.repeat(blocks, b, 0), b, 1)
+    loc = localize(img, None, "line_pixelation")
+    assert loc.regions
+    x0, y0, x1, y1 = loc.regions[0].box
+    assert x0 <= band[0] + 60 and x1 >= band[2] - 60, loc.regions[0].box  # all along the band
+    assert y0 >= band[1] - 16 and y1 <= band[3] + 16, loc.regions[0].box  # not up to the sprites
+    assert _iou(loc.regions[0].box, band) > 0.7, loc.regions[0].box
+
+
 def test_line_pixelation_band_beats_dense_grey_text(frame, bundle):
     # HUD text and foliage are as dense in strong jumps as the band, but their jumps change brightness only
     # (all channels alike); the band's random colours change the hue.
