@@ -46,7 +46,7 @@ overlays alike.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -299,11 +299,11 @@ def _cue_parallel_lines(image: np.ndarray) -> _Evidence:
 _FAN_WORK = 960
 #: Dark tones lifted (square root) before segment detection: the spikes are mostly dark on dark ground.
 _LIFT = (255 * np.sqrt(np.arange(256) / 255)).astype(np.uint8)
-_LSD: list = []
+_LSD: list = []  # the detector, made on first use
 #: Stray shapes: apexes in cells within this many grey levels of the darkest cell count fully (measured: 3-8).
 DARK_CELL_TOL = 5.0
 #: Stray shapes: fans whose darker side is brighter than this (max channel) score less, as (FAN_DARK / it)^2.
-FAN_DARK = 50.0  # the detector, made on first use
+FAN_DARK = 50.0
 
 
 def _detect_segments(grey: np.ndarray, min_len: float) -> np.ndarray:
@@ -824,8 +824,6 @@ def localize(image: np.ndarray, model=None, label: str | None = None, *, max_reg
     regions = regions_from_heatmap(heat, label, (width, height), max_regions=max_regions, merge=ev.merge,
                                    emap=ev.emap, pixel_level=ev.pixel_level, rel_threshold=ev.rel,
                                    keep=ev.keep)
-    from dataclasses import replace
-
     if ev.refine is not None:
         eh, ew = ev.emap.shape
         fx, fy = width / ew, height / eh
@@ -836,7 +834,8 @@ def localize(image: np.ndarray, model=None, label: str | None = None, *, max_reg
                            max(int(y0 / fy) + 1, int(np.ceil(y1 / fy)))))
             box = (int(b[0] * fx), int(b[1] * fy),
                    min(width, int(np.ceil(b[2] * fx))), min(height, int(np.ceil(b[3] * fy))))
-            refined.append(replace(r, box=box))
+            if all(box != other.box for other in refined):  # two regions may grow into the same band
+                refined.append(replace(r, box=box))
         regions = refined
     if score is not None:
         regions = [replace(r, score=round(float(r.score) * float(score), 4)) for r in regions]
