@@ -627,7 +627,8 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, str
         case-insensitively) in natural order of their relative paths (``frame2`` before ``frame10``); other
         files and hidden files or folders (name starting with ``.``) are skipped silently, symbolic links to
         folders are not followed, and a folder with none gives one ``(folder, "folder contains no images or
-        videos")``, naming the kinds of other files it skipped, if any. A missing path gives ``(path, "no such file or directory")``.
+        videos")``, naming the kinds of other files it skipped, if any. A missing path gives
+        ``(path, "no such file or directory")``.
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]  # type: ignore[list-item]
