@@ -164,7 +164,7 @@ def _analyse(display: str, fr: frames.Frame) -> _Item:
     try:
         vec = features.extract(fr.pixels)
     except Exception as exc:  # noqa: BLE001 - a frame the features cannot handle must not stop the batch
-        return _Item(display, fr.index, fr.time_s, None, f"{display}: cannot analyse frame ({exc})")
+        return _Item(display, fr.index, fr.time_s, None, f"cannot analyse frame ({exc})")
     h, w = fr.pixels.shape[:2]
     return _Item(display, fr.index, fr.time_s, vec, None, w, h)
 

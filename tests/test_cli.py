@@ -59,13 +59,18 @@ def test_unreadable_files_do_not_stop_the_batch(scan_dir, tiny_bundle, capsys, t
     (tmp_path / "zero.png").write_bytes(b"")
     empty = tmp_path / "empty_folder"
     empty.mkdir()
-    code, out, _ = run(["scan", tmp_path / "zero.png", empty, scan_dir / "clean_01.png",
+    tiny = tmp_path / "tiny.png"
+    _write_png(tiny, np.zeros((4, 4, 3), np.uint8))  # decodes, but too small to analyse
+    code, out, _ = run(["scan", tmp_path / "zero.png", empty, scan_dir / "clean_01.png", tiny,
                         "--model", tiny_bundle, "--format", "jsonl", "--threshold", "1"], capsys)
     records = [json.loads(line) for line in out.splitlines()]
-    assert len(records) == 3
-    assert "zero-byte" in records[0]["error"]
-    assert "no images" in records[1]["error"]
+    assert len(records) == 4
+    # The record's `path` names the file; `error` says what is wrong, the same way whatever went wrong.
+    assert records[0]["error"] == "zero-byte file"
+    assert records[1]["error"] == "folder contains no images or videos"
     assert records[2]["error"] is None and records[2]["corrupted"] is False
+    assert records[3]["path"] == str(tiny) and records[3]["error"].startswith("cannot analyse frame (")
+    assert "4x4" in records[3]["error"]
     assert code == 2  # nothing flagged, but input was unreadable
 
 
