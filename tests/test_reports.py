@@ -420,3 +420,30 @@ def test_table_says_which_threshold_a_likely_corrupted_clean_frame_missed():
     assert rows["near.png"].endswith("(below the discoloration threshold 0.9999)")
     rows = table()  # thresholds unknown: no claim about them
     assert not any("below" in line for line in rows.values())
+
+
+def test_html_lists_near_misses_escaped_and_bounded(monkeypatch):
+    from artifactscope.reports import html_report
+
+    def near(name, score, frame=None):
+        return ScanResult(path=name, frame=frame, label="clean", corrupted=False, score=score,
+                          scores={"discoloration": score - 0.01, "shape": 0.001})
+
+    hostile = near(HOSTILE, 0.97)
+    results = [near("a.png", 0.6), hostile, near("cap.mp4", 0.8, frame=12), near("calm.png", 0.2),
+               image_result("hit.png", True, label="discoloration", score=0.999)]
+    page = render_html(results, thresholds={"discoloration": 0.995445, "shape": 0.77}, thumbnails=False)
+    parse(page)
+    section = re.search(r'<section id="near-misses">(.*?)</section>', page, re.S).group(1)
+    assert "Near misses (3)" in section and "0.9954" in section
+    assert "<img src=x" not in section and html.escape(HOSTILE) in section
+    rows = re.findall(r'<td class="path">(.*?)</td><td class="num">(.*?)</td>', section)
+    assert rows == [(html.escape(HOSTILE), "0.970"), ("cap.mp4 [frame 12]", "0.800"), ("a.png", "0.600")]
+    assert "calm.png" not in section and "hit.png" not in section  # ordinary clean frames, flagged frames
+    # Bounded: the highest-scoring ones are kept, and the rest are counted.
+    monkeypatch.setattr(html_report, "MAX_NEAR_MISSES", 2)
+    section = re.search(r'<section id="near-misses">(.*?)</section>',
+                        render_html(results, thresholds=0.999, thumbnails=False), re.S).group(1)
+    assert "Near misses (3)" in section and "1 more near misses" in section and "a.png" not in section
+    # Without the scan's thresholds the report makes no claim about them.
+    assert 'id="near-misses"' not in render_html(results, thumbnails=False)

@@ -22,7 +22,7 @@ import html
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TextIO
 
@@ -39,6 +39,7 @@ MAX_CARDS = 2000
 MAX_ERRORS = 1000
 MAX_GROUPS = 500
 MAX_EVENT_ROWS = 2000
+MAX_NEAR_MISSES = 200
 _CAPTION_PX, _CARD_PX = 20, 330  # a box caption's height; the narrowest card (the grid's minmax) in CSS pixels
 
 _TITLES = {a.name: a.title for a in ARTIFACTS}
@@ -356,7 +357,8 @@ def _event_row(e: Event) -> str:
 
 
 def write_html(results: Iterable, out: TextIO, *, thumbnails: bool = True, title: str = "artifactscope report",
-               max_cards: int = MAX_CARDS, max_gap: int = 1) -> None:
+               max_cards: int = MAX_CARDS, max_gap: int = 1,
+               thresholds: Mapping[str, float] | float | None = None) -> None:
     """Write one self-contained HTML report.
 
     Parameters
@@ -374,7 +376,13 @@ def write_html(results: Iterable, out: TextIO, *, thumbnails: bool = True, title
         Most flagged frames shown as cards: the highest-scoring ones; the report says how many were left out.
     max_gap : int
         Event grouping tolerance for videos (see :func:`artifactscope.events.group_events`).
+    thresholds : mapping of str to float, float or None
+        The thresholds the scan used (the model's per-class ones, or the one ``--threshold``). When given, the
+        report lists the near misses: clean frames that scored 0.5 or more but stayed below their most likely
+        artifact's threshold (the highest-scoring :data:`MAX_NEAR_MISSES`), worth a look and a label.
     """
+    from artifactscope.scan import near_miss
+
     n_frames = n_flagged = n_errors = 0
     by_artifact: dict[str, int] = {}
     groups: dict[str, _Group] = {}
@@ -383,6 +391,8 @@ def write_html(results: Iterable, out: TextIO, *, thumbnails: bool = True, title
     grouper = EventGrouper(max_gap)
     heap: list[tuple[float, int, dict]] = []  # min-heap of the best cards: (score, -order, record)
     cards_left_out = 0
+    near: list[tuple[float, int, tuple]] = []  # min-heap of the highest-scoring near misses
+    n_near = 0
     from artifactscope.frames import is_video as is_video_path
 
     thumbs = _Thumbnailer() if thumbnails else None
@@ -409,6 +419,15 @@ def write_html(results: Iterable, out: TextIO, *, thumbnails: bool = True, title
             n_frames += 1
             g.frames += 1
             if not r.corrupted:
+                miss = near_miss(r, thresholds)
+                if miss is not None:
+                    n_near += 1
+                    where = f"{r.path} [frame {r.frame}]" if r.frame is not None else r.path
+                    item_n = (float(r.score), -order, (where, float(r.score), miss[0], miss[1]))
+                    if len(near) < MAX_NEAR_MISSES:
+                        heapq.heappush(near, item_n)
+                    elif item_n > near[0]:
+                        heapq.heapreplace(near, item_n)
                 continue
             n_flagged += 1
             g.flagged += 1
@@ -434,12 +453,32 @@ def write_html(results: Iterable, out: TextIO, *, thumbnails: bool = True, title
             thumbs.close()
 
     cards = sorted((rec for _, _, rec in heap), key=lambda rec: rec["order"])
+    misses = None if thresholds is None else (n_near, [m for _, _, m in sorted(near, reverse=True)])
     out.write(_render(title, thumbnails, n_frames, n_flagged, n_errors, by_artifact, groups, errors, events, cards,
-                      cards_left_out))
+                      cards_left_out, misses))
+
+
+def _near_misses_section(n_near: int, rows: list[tuple]) -> str:
+    p = [f'<section id="near-misses"><h2>Near misses ({n_near})</h2>']
+    if not rows:
+        p.append('<p class="empty">No clean frame scored 0.5 or more.</p></section>')
+        return "".join(p)
+    p.append('<p class="note">Called clean, yet more likely corrupted than not: each scored 0.5 or more but '
+             "stayed below its most likely artifact's threshold. Worth a look, and worth labelling.</p>")
+    p.append('<div class="scroll"><table><tr><th>file</th><th class="num">score</th><th>most likely</th>'
+             '<th class="num">its threshold</th></tr>')
+    for where, score, artifact, threshold in rows:
+        p.append(f'<tr><td class="path">{_e(where)}</td><td class="num">{score:.3f}</td>'
+                 f'<td>{_label_cell(artifact)}</td><td class="num">{threshold:.4g}</td></tr>')
+    p.append("</table></div>")
+    if n_near > len(rows):
+        p.append(f'<p class="note">{n_near - len(rows)} more near misses with lower scores not listed.</p>')
+    p.append("</section>")
+    return "".join(p)
 
 
 def _render(title, thumbnails, n_frames, n_flagged, n_errors, by_artifact, groups, errors, events, cards,
-            cards_left_out) -> str:
+            cards_left_out, misses=None) -> str:
     known = [a for a in ARTIFACT_NAMES if a in by_artifact]
     labels = known + sorted(k for k in by_artifact if k not in ARTIFACT_NAMES)
     video_frames = sum(g.frames for g in groups.values() if g.video)
@@ -540,6 +579,9 @@ def _render(title, thumbnails, n_frames, n_flagged, n_errors, by_artifact, group
         if cards_left_out:
             w(f'<p class="note">{cards_left_out} flagged frame(s) not shown.</p>')
     w("</section>")
+
+    if misses is not None:
+        w(_near_misses_section(*misses))
 
     # -- errors
     w(f'<section id="unreadable"><h2>Unreadable files ({n_errors})</h2>')
