@@ -116,7 +116,7 @@ def cmd_scan(args) -> int:
             bar.close()
             results = scan_mod.read_results(args.resume)
         write = WRITERS[args.format]
-        if args.format in ("table", "html"):  # they explain near misses with the thresholds in effect
+        if args.format in ("table", "html", "junit"):  # they explain near misses with the thresholds in effect
             write = functools.partial(write, thresholds=model.thresholds if args.threshold is None else args.threshold)
         with _output(args.out) as out:
             write(tally.watch(results), out)

@@ -447,3 +447,29 @@ def test_html_lists_near_misses_escaped_and_bounded(monkeypatch):
     assert "Near misses (3)" in section and "1 more near misses" in section and "a.png" not in section
     # Without the scan's thresholds the report makes no claim about them.
     assert 'id="near-misses"' not in render_html(results, thumbnails=False)
+
+
+def test_junit_shows_near_misses_in_system_out_and_the_test_still_passes():
+    def near(path, score, frame=None):
+        return ScanResult(path=path, frame=frame, time_s=None if frame is None else frame / 25, label="clean",
+                          corrupted=False, score=score, scores={"discoloration": score - 0.01, "shape": 0.001})
+
+    results = [near("a<&>.png", 0.994), near("calm.png", 0.2),
+               near("cap.mp4", 0.9, frame=3), frame_result("cap.mp4", 4, True, label="discoloration", score=0.999),
+               ScanResult(path="cap.mp4", frame=5, error="cannot decode frame 5")]
+    buf = io.StringIO()
+    WRITERS["junit"](results, buf, thresholds={"discoloration": 0.995445, "shape": 0.77})
+    root = ET.fromstring(buf.getvalue().encode("utf-8"))
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    still = cases["a<&>.png"]
+    assert still.find("failure") is None and still.find("error") is None  # near misses pass
+    assert still.find("system-out").text == "near miss: discoloration score 0.994, below its threshold 0.9954"
+    assert cases["calm.png"].find("system-out") is None
+    video_case = cases["cap.mp4"]
+    assert video_case.find("failure") is not None
+    assert video_case.find("system-out").text.startswith("frame 3: near miss: discoloration score 0.900")
+    # JUnit's schema order: the result element, then <system-out>, then <system-err>.
+    assert [child.tag for child in video_case] == ["failure", "system-out", "system-err"]
+    buf = io.StringIO()
+    WRITERS["junit"](results, buf)  # without the thresholds, no claim about them
+    assert "near miss" not in buf.getvalue()

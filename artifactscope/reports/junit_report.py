@@ -4,7 +4,8 @@ One ``<testsuite name="artifactscope">``; a ``<testcase>`` per file (classname: 
 name) in the order of the scan. A flagged image gets a ``<failure>`` (message: label and score); a video
 gets one ``<failure>`` listing its events (runs of flagged frames, see :mod:`artifactscope.events`). An
 unreadable file gets an ``<error>`` with the reader's message. A video with some unreadable frames *and*
-artifacts is a failure; its frame errors go to ``<system-err>``.
+artifacts is a failure; its frame errors go to ``<system-err>``. With the scan's thresholds, near misses (clean
+frames that scored 0.5 or more) go to the file's ``<system-out>``: the test passes, and they still show.
 
 Each test case is built with :mod:`xml.etree.ElementTree`, which escapes ``& < > " '``; characters that XML 1.0
 cannot carry at all (control characters, lone surrogates from undecodable file names) are replaced by
@@ -16,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TextIO
 
 from artifactscope.events import Event, EventGrouper
@@ -39,7 +40,7 @@ class _Case:
     """What one test case needs, gathered from its file's results."""
 
     __slots__ = ("path", "frames", "flagged", "worst_label", "worst_score", "lines", "more", "errors", "error_lines",
-                 "is_video")
+                 "is_video", "near", "near_more")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -49,6 +50,8 @@ class _Case:
         self.lines: list[str] = []
         self.error_lines: list[str] = []
         self.is_video = False
+        self.near: list[str] = []  # near misses: clean frames that scored 0.5 or more (see scan.near_miss)
+        self.near_more = 0
 
     def line(self, text: str) -> None:
         if len(self.lines) < MAX_LINES:
@@ -67,7 +70,8 @@ def _event_line(e: Event) -> str:
             f"{e.frames} flagged frame(s)" + (f" [{others}]" if others else ""))
 
 
-def write_junit(results: Iterable, out: TextIO, *, max_gap: int = 1) -> None:
+def write_junit(results: Iterable, out: TextIO, *, max_gap: int = 1,
+                thresholds: Mapping[str, float] | float | None = None) -> None:
     """Write results as one JUnit XML test suite.
 
     A scan yields the results of one file together; a test case is finished (and serialised) as soon as the
@@ -81,7 +85,13 @@ def write_junit(results: Iterable, out: TextIO, *, max_gap: int = 1) -> None:
         Receives the document; its encoding must be UTF-8 (as the XML declaration says).
     max_gap : int
         Event grouping tolerance for videos (see :func:`artifactscope.events.group_events`).
+    thresholds : mapping of str to float, float or None
+        The thresholds the scan used. When given, a file's near misses (clean frames that scored 0.5 or more
+        but stayed below their most likely artifact's threshold) are listed in its ``<system-out>``: the test
+        passes, and the CI server still shows what nearly failed it.
     """
+    from artifactscope.scan import near_miss
+
     grouper = EventGrouper(max_gap)
     parts: list[str] = []
     counts = {"tests": 0, "failures": 0, "errors": 0}
@@ -112,6 +122,14 @@ def write_junit(results: Iterable, out: TextIO, *, max_gap: int = 1) -> None:
                 case.error_lines.append(where + r.error)
             continue
         case.frames += 1
+        miss = near_miss(r, thresholds)
+        if miss is not None:
+            if len(case.near) < MAX_LINES:
+                where = f"frame {r.frame}: " if r.frame is not None else ""
+                case.near.append(f"{where}near miss: {miss[0]} score {float(r.score):.3f}, "
+                                 f"below its threshold {miss[1]:.4g}")
+            else:
+                case.near_more += 1
         if r.corrupted:
             case.flagged += 1
             score = float(r.score) if r.score is not None else 0.0
@@ -151,6 +169,13 @@ def _testcase(case: _Case, counts: dict) -> ET.Element:
         msg = first if case.errors == 1 else f"{case.errors} unreadable frame(s); first: {first}"
         err = ET.SubElement(tc, "error", message=clean_text(msg), type="unreadable")
         err.text = clean_text(_error_text(case))
+    if case.near:
+        more = f"\n... and {case.near_more} more" if case.near_more else ""
+        out = ET.Element("system-out")
+        out.text = clean_text("\n".join(case.near) + more)
+        # JUnit's schema puts <system-out> before <system-err>.
+        err_at = [i for i, child in enumerate(tc) if child.tag == "system-err"]
+        tc.insert(err_at[0] if err_at else len(tc), out)
     return tc
 
 
