@@ -1083,8 +1083,12 @@ def near_miss(result: ScanResult, thresholds: Mapping[str, float] | float | None
     if isinstance(thresholds, Mapping):
         if artifact not in thresholds:
             return None
-        return artifact, float(thresholds[artifact])
-    return artifact, float(thresholds)
+        threshold = float(thresholds[artifact])
+    else:
+        threshold = float(thresholds)
+    # In video a temporal finding can raise an artifact's score above the one the experts' verdict rested on;
+    # the note is only given where it is true.
+    return (artifact, threshold) if result.score < threshold else None
 
 
 def exit_status(summary: dict) -> int:

@@ -473,3 +473,15 @@ def test_junit_shows_near_misses_in_system_out_and_the_test_still_passes():
     buf = io.StringIO()
     WRITERS["junit"](results, buf)  # without the thresholds, no claim about them
     assert "near miss" not in buf.getvalue()
+
+
+def test_near_miss_is_only_claimed_where_it_is_true():
+    from artifactscope.scan import near_miss
+
+    r = ScanResult(path="v.mp4", frame=3, label="clean", corrupted=False, score=0.7,
+                   scores={"screen_tearing": 0.45, "discoloration": 0.3})
+    assert near_miss(r, {"screen_tearing": 0.9, "discoloration": 0.99}) == ("screen_tearing", 0.9)
+    # A temporal finding raised tearing's score, but the verdict rested on another class's threshold: the
+    # frame's score is above tearing's own threshold, so "below the tearing threshold" would be false.
+    assert near_miss(r, {"screen_tearing": 0.6, "discoloration": 0.99}) is None
+    assert near_miss(r, None) is None and near_miss(r, 0.65) is None and near_miss(r, 0.75) == ("screen_tearing", 0.75)
