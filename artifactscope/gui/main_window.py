@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import os
 import tempfile
@@ -825,7 +824,7 @@ class MainWindow(QMainWindow):
                          + (f" (threshold {self.session.threshold:.2f})" if self.session.threshold is not None
                             else " (model thresholds)")))
             thresholds = self.session.threshold if self.session.threshold is not None else self._scan_thresholds
-            miss = near_miss(dataclasses.replace(r, label=label, corrupted=flagged), thresholds)
+            miss = near_miss(self.session.decided(e), thresholds)
             if miss:
                 rows.append(("Why clean", esc(f"below the {title_of(miss[0])} threshold {miss[1]:.4g}")))
             best = title_of(e.best) if e.best else "—"

@@ -18,7 +18,8 @@ def _where(r) -> str:
 
 
 def _error_line(r) -> str:
-    """Where and why a frame could not be read; the path once (some messages start with it, some do not)."""
+    """Where and why a frame could not be read; the path once (messages no longer start with it, but those in
+    results files of earlier versions, read back by ``--resume``, may)."""
     message = str(r.error)
     if message.startswith(f"{r.path}: "):
         message = message[len(r.path) + 2:]
